@@ -1,0 +1,14 @@
+//! SeaORM entities of sagasync: one module per table, plus the enums stored in them.
+//!
+//! This crate knows nothing of HTTP, clap or tokio; table names are part of the
+//! public contract (scripts read them), so they never change here without a migration.
+
+pub mod api_key;
+pub mod category;
+pub mod external_category;
+pub mod external_product;
+pub mod money;
+pub mod prelude;
+pub mod product;
+pub mod sync_error;
+pub mod sync_run;

@@ -1,0 +1,10 @@
+//! Short names for every entity: `use entity::prelude::*`.
+
+pub use super::api_key::Entity as ApiKey;
+pub use super::category::Entity as Category;
+pub use super::external_category::Entity as ExternalCategory;
+pub use super::external_product::{Entity as ExternalProduct, SyncStatus};
+pub use super::money::Money;
+pub use super::product::Entity as Product;
+pub use super::sync_error::Entity as SyncError;
+pub use super::sync_run::{Entity as SyncRun, RunStatus, Source};

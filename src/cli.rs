@@ -1,0 +1,111 @@
+//! The command line: global flags (each with its environment variable) and the
+//! subcommands. Parsing only; `commands` runs them.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::commands::{keys::KeysArgs, migrate::MigrateArgs};
+use crate::db::DEFAULT_DATABASE_URL;
+use crate::secret::Secret;
+
+/// Default B2B inventory API, as the original Django app has it.
+pub const DEFAULT_B2B_API_URL: &str = "https://www.bolibanastock.com/api/v1";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sagasync",
+    version,
+    about = "Sync REST APIs into an embedded database, and inspect what it holds",
+    long_about = None,
+    after_help = "Settings come from flags, then the environment, then a .env file in the \
+                  working directory. Secrets are best kept in the environment: a flag shows in `ps`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Database to use: sqlite://FILE?mode=rwc, postgres://..., mysql://...
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+
+    /// More log output on stderr (-v debug, -vv trace and SQL); RUST_LOG wins
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Base URL of the B2B inventory API; requests go to {base}/{endpoint}
+    #[arg(long, env = "B2B_API_URL", default_value = DEFAULT_B2B_API_URL, global = true)]
+    pub b2b_api_url: String,
+
+    /// Fallback API key, used when no stored key is active
+    #[arg(long, env = "B2B_API_KEY", hide_env_values = true, global = true)]
+    pub b2b_api_key: Option<Secret>,
+
+    /// Fernet key that encrypts stored API keys (url-safe base64 of 32 bytes)
+    #[arg(
+        long,
+        env = "INVENTORY_ENCRYPTION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub encryption_key: Option<Secret>,
+
+    /// Timeout of one request to the B2B API, in seconds
+    #[arg(
+        long,
+        env = "INVENTORY_API_TIMEOUT",
+        default_value_t = 30.0,
+        global = true
+    )]
+    pub api_timeout: f64,
+
+    /// Retries of one failed request to the B2B API
+    #[arg(
+        long,
+        env = "INVENTORY_API_MAX_RETRIES",
+        default_value_t = 3,
+        global = true
+    )]
+    pub api_max_retries: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)
+    Keys(KeysArgs),
+    /// Show, apply or roll back database migrations (commands apply them anyway)
+    Migrate(MigrateArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_setting_shows_its_variable_in_help() {
+        let help = Cli::command().render_long_help().to_string();
+        for var in [
+            "DATABASE_URL",
+            "B2B_API_URL",
+            "B2B_API_KEY",
+            "INVENTORY_ENCRYPTION_KEY",
+            "INVENTORY_API_TIMEOUT",
+            "INVENTORY_API_MAX_RETRIES",
+        ] {
+            assert!(help.contains(var), "{var} missing from --help");
+        }
+    }
+}

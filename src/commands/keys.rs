@@ -1,0 +1,170 @@
+//! `sagasync keys ...`: administer the encrypted API keys.
+
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use super::Context;
+use super::input::{confirm, read_secret};
+use crate::crypto::Cipher;
+use crate::keys::{self, KeyView};
+use crate::secret::Secret;
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store a key, read from stdin when piped or from a hidden prompt
+    Add {
+        /// A name to recognise the key by
+        #[arg(long)]
+        name: String,
+        /// Make it the active key (the others are deactivated)
+        #[arg(long)]
+        activate: bool,
+    },
+    /// List the stored keys, masked
+    List {
+        /// One JSON array on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a key the only active one
+    Activate { id: i32 },
+    /// Deactivate a key
+    Deactivate { id: i32 },
+    /// Delete a key
+    Remove {
+        id: i32,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Re-encrypt every stored key with a new encryption key, all or nothing
+    RotateEncryption {
+        /// The new Fernet key; read from stdin or a prompt when not set
+        #[arg(long, env = "NEW_INVENTORY_ENCRYPTION_KEY", hide_env_values = true)]
+        new_key: Option<Secret>,
+    },
+    /// Print a fresh Fernet key for INVENTORY_ENCRYPTION_KEY
+    GenerateEncryptionKey,
+}
+
+pub async fn run(args: KeysArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    match args.command {
+        KeysCommand::GenerateEncryptionKey => {
+            println!("{}", Cipher::generate_key());
+        }
+        KeysCommand::Add { name, activate } => {
+            let cipher = ctx.cipher()?;
+            let secret = read_secret("API key: ")?;
+            let db = ctx.open_db().await?;
+            let key = keys::add(&db, &cipher, &name, &secret, activate).await?;
+            let state = if key.is_active { "active" } else { "inactive" };
+            println!("stored key {} \"{}\" ({state})", key.id, key.name);
+        }
+        KeysCommand::List { json } => {
+            let db = ctx.open_db().await?;
+            let cipher = ctx.cipher().ok();
+            let views = keys::list(&db, cipher.as_ref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                print_table(&views);
+            }
+        }
+        KeysCommand::Activate { id } => {
+            let db = ctx.open_db().await?;
+            let key = keys::activate(&db, id).await?;
+            println!("key {} \"{}\" is now the active key", key.id, key.name);
+        }
+        KeysCommand::Deactivate { id } => {
+            let db = ctx.open_db().await?;
+            let key = keys::deactivate(&db, id).await?;
+            println!("key {} \"{}\" is inactive", key.id, key.name);
+        }
+        KeysCommand::Remove { id, yes } => remove(ctx, id, yes).await?,
+        KeysCommand::RotateEncryption { new_key } => rotate(ctx, new_key).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn remove(ctx: &Context, id: i32, yes: bool) -> anyhow::Result<()> {
+    let db = ctx.open_db().await?;
+    if !yes {
+        let views = keys::list(&db, None).await?;
+        let Some(view) = views.iter().find(|v| v.id == id) else {
+            bail!("no API key with id {id} (see `sagasync keys list`)");
+        };
+        match confirm(&format!("remove key {id} \"{}\"?", view.name))? {
+            Some(true) => {}
+            Some(false) => bail!("nothing removed"),
+            None => bail!("not removing key {id} without confirmation: add --yes"),
+        }
+    }
+    let key = keys::remove(&db, id).await?;
+    println!("removed key {} \"{}\"", key.id, key.name);
+    Ok(())
+}
+
+async fn rotate(ctx: &Context, new_key: Option<Secret>) -> anyhow::Result<()> {
+    let old = ctx.cipher()?;
+    let new_key = match new_key.filter(|k| !k.is_empty()) {
+        Some(k) => k,
+        None => read_secret("new encryption key: ")?,
+    };
+    let new = Cipher::new(new_key.expose()).with_context(|| {
+        format!(
+            "the new encryption key is not a valid Fernet key (url-safe base64 of 32 bytes): {}",
+            crate::crypto::GENERATE_HINT
+        )
+    })?;
+    if crate::crypto::normalize_key(new_key.expose())
+        == ctx
+            .global
+            .encryption_key
+            .as_ref()
+            .map(|k| crate::crypto::normalize_key(k.expose()))
+            .unwrap_or_default()
+    {
+        bail!("the new encryption key is the current one: nothing to rotate");
+    }
+    let db = ctx.open_db().await?;
+    let count = keys::rotate_encryption(&db, &old, &new).await?;
+    println!(
+        "re-encrypted {count} key(s): set INVENTORY_ENCRYPTION_KEY to the new key now \
+         (the old one no longer decrypts them)"
+    );
+    Ok(())
+}
+
+fn print_table(views: &[KeyView]) {
+    if views.is_empty() {
+        println!("no stored API keys (add one with `sagasync keys add --name NAME --activate`)");
+        return;
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["id", "name", "active", "key", "created", "last used"]);
+    for v in views {
+        table.add_row([
+            v.id.to_string(),
+            v.name.clone(),
+            if v.active { "yes" } else { "no" }.to_owned(),
+            v.masked.clone(),
+            v.created_at.format("%Y-%m-%d %H:%M").to_string(),
+            v.last_used_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "never".to_owned()),
+        ]);
+    }
+    println!("{table}");
+}

@@ -1,0 +1,43 @@
+//! The command layer: one module per subcommand, each an `Args` struct and a `run`.
+//! Commands turn flags into library calls and render the results; they hold no logic.
+
+pub mod input;
+pub mod keys;
+pub mod migrate;
+
+use std::process::ExitCode;
+
+use sea_orm::DatabaseConnection;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::crypto::{Cipher, CryptoError};
+
+/// The variable that holds the encryption key, for messages.
+pub const ENCRYPTION_KEY_VAR: &str = "INVENTORY_ENCRYPTION_KEY";
+
+/// What every command may need: the global settings and ways to open what they name.
+#[derive(Debug)]
+pub struct Context {
+    pub global: GlobalArgs,
+}
+
+impl Context {
+    /// Opens the database and applies pending migrations.
+    pub async fn open_db(&self) -> anyhow::Result<DatabaseConnection> {
+        crate::db::open(&self.global.database_url, self.global.verbose >= 2).await
+    }
+
+    /// The cipher of `INVENTORY_ENCRYPTION_KEY`, or why there is none.
+    pub fn cipher(&self) -> Result<Cipher, CryptoError> {
+        Cipher::from_env_value(ENCRYPTION_KEY_VAR, self.global.encryption_key.as_ref())
+    }
+}
+
+/// Runs the parsed command line; the exit code is the command's.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ctx = Context { global: cli.global };
+    match cli.command {
+        Command::Keys(args) => keys::run(args, &ctx).await,
+        Command::Migrate(args) => migrate::run(args, &ctx).await,
+    }
+}

@@ -1,0 +1,106 @@
+//! Opening the database: connection settings per backend, migrations on open, and
+//! write transactions that never deadlock on SQLite.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+/// Default database: a SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://sagasync.db?mode=rwc";
+
+/// How long a SQLite writer waits for another process's write lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connections in the pool: enough for a fetch and a writer to overlap.
+const MAX_CONNECTIONS: u32 = 8;
+
+/// Connects without touching the schema. SQLite gets WAL, `foreign_keys=ON`,
+/// `synchronous=NORMAL` and a busy timeout; the file is created when missing.
+pub async fn connect(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(MAX_CONNECTIONS)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))
+        .sqlx_logging(log_statements)
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    Database::connect(opts)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(url)))
+}
+
+/// Connects and applies pending migrations: an embedded tool needs no setup step.
+pub async fn open(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(url, log_statements).await?;
+    Migrator::up(&db, None)
+        .await
+        .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;
+    Ok(db)
+}
+
+/// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write
+/// lock is taken up front (waiting up to the busy timeout), so two processes never
+/// both hold a read lock and deadlock when upgrading it.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Is this error a unique-constraint violation (on any backend)?
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// The backend's name, as users know it.
+pub fn backend_name(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "SQLite",
+        DbBackend::Postgres => "PostgreSQL",
+        DbBackend::MySql => "MySQL/MariaDB",
+        _ => "unknown",
+    }
+}
+
+/// The URL with any password replaced by `***`, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db.example:5432/shop"),
+            "postgres://app:***@db.example:5432/shop"
+        );
+        assert_eq!(redact_url(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+}

@@ -1,0 +1,35 @@
+//! The `sagasync` binary: parse, set up logging, run, map the outcome to an exit code.
+//!
+//! Exit codes: 0 success, 1 fatal error (one line on stderr saying what to do),
+//! 2 bad usage (from clap), 130 interrupted.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sagasync::cli::Cli;
+
+fn main() -> ExitCode {
+    // A .env in the working directory fills in what the environment does not set.
+    if let Err(e) = dotenvy::from_path(".env")
+        && !e.not_found()
+    {
+        eprintln!("error: cannot read .env: {e}");
+        return ExitCode::from(1);
+    }
+    let cli = Cli::parse();
+    sagasync::telemetry::init(cli.global.verbose, cli.global.quiet);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(sagasync::commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
