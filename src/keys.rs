@@ -73,15 +73,13 @@ impl ActiveKey {
     }
 }
 
-/// Shows at most a short prefix and the last 4 characters, and less for short keys:
-/// never more than a third of the key.
+/// Shows at most the first 4 and the last 4 characters, and never more than half of
+/// the key: `b2c_…9876`.
 pub fn mask(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
-    let shown = chars.len() / 3;
-    let tail = shown.min(4);
-    let head = (shown - tail).min(6);
-    let prefix: String = chars[..head].iter().collect();
-    let suffix: String = chars[chars.len() - tail..].iter().collect();
+    let side = (chars.len() / 4).min(4);
+    let prefix: String = chars[..side].iter().collect();
+    let suffix: String = chars[chars.len() - side..].iter().collect();
     format!("{prefix}…{suffix}")
 }
 
@@ -157,7 +155,7 @@ pub async fn add(
         make_only_active(&txn, row.id).await?;
     }
     txn.commit().await?;
-    Ok(find(db, row.id).await?)
+    find(db, row.id).await
 }
 
 /// Every stored key, newest first, masked. Without a cipher, or with the wrong one,
@@ -315,9 +313,9 @@ mod tests {
 
     #[test]
     fn masks_show_little_of_the_key() {
-        check("b2c_1_demoKey42", "b…ey42");
-        check("b2c_1_abcdefghijklmnopqrstuvwxyz", "b2c_1_…wxyz");
-        check("short", "…t");
+        check("b2c_1_demoKey42", "b2c…y42");
+        check("b2c_1_abcdefghijklmnopqrstuvwxyz", "b2c_…wxyz");
+        check("short", "s…t");
         check("ab", "…");
         check("", "…");
     }

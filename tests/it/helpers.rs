@@ -1,0 +1,248 @@
+//! Test helpers: a fresh database per test on each backend, and the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    fn admin_url_var(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("TEST_POSTGRES_URL"),
+            Backend::MySql => Some("TEST_MYSQL_URL"),
+        }
+    }
+}
+
+/// A database that exists for one test, dropped when the value is.
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    dir: tempfile::TempDir,
+    server: Option<(String, String)>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("sagasync_t{}_{n}_{nanos}", std::process::id())
+}
+
+/// `scheme://user@host:port/NAME`: the server URL with another database name.
+fn with_database(server_url: &str, name: &str) -> String {
+    let mut url = url::Url::parse(server_url).expect("a valid database URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+impl TestDb {
+    /// A fresh database, or `None` when the backend is not configured here.
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let Some(var) = backend.admin_url_var() else {
+            let path = dir.path().join("test.db");
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            return Some(TestDb { url, backend, dir, server: None });
+        };
+        let server_url = match std::env::var(var) {
+            Ok(u) if !u.is_empty() => u,
+            _ if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("{var} is not set: CI must test {backend:?}")
+            }
+            _ => {
+                eprintln!("skipped on {backend:?}: {var} is not set");
+                return None;
+            }
+        };
+        let name = unique_name();
+        let admin = Database::connect(&server_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach {var}: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test database");
+        admin.close().await.ok();
+        let url = with_database(&server_url, &name);
+        Some(TestDb { url, backend, dir, server: Some((server_url, name)) })
+    }
+
+    /// Opens it through sagasync (settings and migrations as the app applies them).
+    pub async fn open(&self) -> DatabaseConnection {
+        sagasync::db::open(&self.url, false).await.expect("open the test database")
+    }
+
+    /// Connects without applying migrations.
+    pub async fn connect(&self) -> DatabaseConnection {
+        sagasync::db::connect(&self.url, false).await.expect("connect to the test database")
+    }
+
+    /// A scratch directory for this test (the working directory of CLI runs).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The SQLite file, when this is SQLite.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        (self.backend == Backend::Sqlite).then(|| self.dir.path().join("test.db"))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server_url, name)) = self.server.take() else {
+            return;
+        };
+        let backend = self.backend;
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async move {
+                let admin = Database::connect(&server_url).await.ok()?;
+                let sql = match backend {
+                    Backend::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    _ => format!("DROP DATABASE IF EXISTS {name}"),
+                };
+                admin.execute_unprepared(&sql).await.ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// Runs `test` on a fresh database of `backend`, or skips it (outside CI) when the
+/// backend is not configured.
+pub async fn run_on<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    if let Some(db) = TestDb::create(backend).await {
+        test(db).await;
+    }
+}
+
+/// Declares, for each async `fn name(db: TestDb)`, a module `name` with one test per
+/// backend: `name::sqlite`, `name::postgres`, `name::mysql`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            use $crate::helpers::{run_on, Backend};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run_on(Backend::Sqlite, super::$test).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run_on(Backend::Postgres, super::$test).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                run_on(Backend::MySql, super::$test).await;
+            }
+        }
+    )+};
+}
+
+/// The names of the tables the database holds, whatever the backend.
+pub async fn table_names(db: &DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        DbBackend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables \
+             WHERE table_schema = 'public'"
+        }
+        _ => "SELECT table_name AS name FROM information_schema.tables \
+              WHERE table_schema = DATABASE()",
+    };
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("list tables");
+    let mut names: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("a table name"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A fresh Fernet key.
+pub fn new_key() -> String {
+    sagasync::crypto::Cipher::generate_key()
+}
+
+/// The `sagasync` binary, in `db`'s scratch directory, pointed at `db`, with none of
+/// the caller's sagasync settings leaking in.
+pub fn sagasync(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sagasync"));
+    for var in [
+        "DATABASE_URL",
+        "B2B_API_URL",
+        "B2B_API_KEY",
+        "INVENTORY_ENCRYPTION_KEY",
+        "NEW_INVENTORY_ENCRYPTION_KEY",
+        "INVENTORY_API_TIMEOUT",
+        "INVENTORY_API_MAX_RETRIES",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(db.dir()).env("DATABASE_URL", &db.url);
+    cmd
+}
+
+/// Runs `cmd` with `stdin` piped in, and returns what it did.
+pub fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn sagasync");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait for sagasync")
+}
+
+/// Runs `cmd` with an empty stdin.
+pub fn run(cmd: &mut Command) -> Output {
+    run_with_stdin(cmd, "")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts success, showing stderr when it failed.
+#[track_caller]
+pub fn assert_ok(out: &Output) {
+    assert!(out.status.success(), "failed ({:?}): {}", out.status, stderr(out));
+}

@@ -1,0 +1,12 @@
+//! The integration tests: one binary, so it links once.
+//!
+//! Tests that touch a database run on SQLite always, and on PostgreSQL and MariaDB
+//! when `TEST_POSTGRES_URL` / `TEST_MYSQL_URL` are set (in CI, where `CI=true`, a
+//! missing URL fails the test). Each test gets a fresh database of its own.
+
+mod helpers;
+
+mod cli;
+mod keys;
+mod migrations;
+mod schema;
