@@ -1,21 +1,23 @@
 //! The `sagasync` binary, as a person runs it.
 
 use crate::helpers::{
-    Backend, TestDb, assert_ok, new_key, run, run_with_stdin, run_on, sagasync, stderr, stdout,
+    Backend, TestDb, assert_ok, new_key, run, run_on, run_with_stdin, sagasync, stderr, stdout,
 };
 use crate::on_every_backend;
 
 const PLAIN: &str = "b2c_1_ThisMustNeverLeak9876";
 
 fn json(out: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(out)))
 }
 
 async fn every_keys_command_works_end_to_end(db: TestDb) {
     let key = new_key();
     let add = |name: &str, value: &str, activate: bool| {
         let mut cmd = sagasync(&db);
-        cmd.env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "add", "--name", name]);
+        cmd.env("INVENTORY_ENCRYPTION_KEY", &key)
+            .args(["keys", "add", "--name", name]);
         if activate {
             cmd.arg("--activate");
         }
@@ -24,10 +26,16 @@ async fn every_keys_command_works_end_to_end(db: TestDb) {
 
     let out = add("Clé principale", PLAIN, true);
     assert_ok(&out);
-    assert!(stdout(&out).contains("stored key 1 \"Clé principale\" (active)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("stored key 1 \"Clé principale\" (active)"),
+        "{}",
+        stdout(&out)
+    );
     assert_ok(&add("second", "b2c_2_anotherkey0000", false));
 
-    let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "list", "--json"]));
+    let out = run(sagasync(&db)
+        .env("INVENTORY_ENCRYPTION_KEY", &key)
+        .args(["keys", "list", "--json"]));
     assert_ok(&out);
     let list = json(&out);
     assert_eq!(list.as_array().map(Vec::len), Some(2));
@@ -36,7 +44,9 @@ async fn every_keys_command_works_end_to_end(db: TestDb) {
     assert_eq!(list[1]["masked"], "b2c_…9876");
 
     assert_ok(&run(sagasync(&db).args(["keys", "activate", "2"])));
-    let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "list", "--json"]));
+    let out = run(sagasync(&db)
+        .env("INVENTORY_ENCRYPTION_KEY", &key)
+        .args(["keys", "list", "--json"]));
     assert_eq!(json(&out)[0]["active"], true);
     assert_eq!(json(&out)[1]["active"], false);
 
@@ -53,24 +63,42 @@ async fn every_keys_command_works_end_to_end(db: TestDb) {
         .env("NEW_INVENTORY_ENCRYPTION_KEY", &new)
         .args(["keys", "rotate-encryption"]));
     assert_ok(&out);
-    assert!(stdout(&out).contains("re-encrypted 1 key"), "{}", stdout(&out));
-    let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", &new).args(["keys", "list", "--json"]));
+    assert!(
+        stdout(&out).contains("re-encrypted 1 key"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(sagasync(&db)
+        .env("INVENTORY_ENCRYPTION_KEY", &new)
+        .args(["keys", "list", "--json"]));
     assert_eq!(json(&out)[0]["masked"], "b2c_…9876");
-    let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "list", "--json"]));
-    assert!(json(&out)[0]["masked"].as_str().unwrap_or_default().contains("undecryptable"));
+    let out = run(sagasync(&db)
+        .env("INVENTORY_ENCRYPTION_KEY", &key)
+        .args(["keys", "list", "--json"]));
+    assert!(
+        json(&out)[0]["masked"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("undecryptable")
+    );
 }
 
 async fn the_new_encryption_key_can_come_from_stdin(db: TestDb) {
     let (key, new) = (new_key(), new_key());
     let mut add = sagasync(&db);
-    add.env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "add", "--name", "k", "--activate"]);
+    add.env("INVENTORY_ENCRYPTION_KEY", &key)
+        .args(["keys", "add", "--name", "k", "--activate"]);
     assert_ok(&run_with_stdin(&mut add, PLAIN));
 
     let mut rotate = sagasync(&db);
-    rotate.env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "rotate-encryption"]);
+    rotate
+        .env("INVENTORY_ENCRYPTION_KEY", &key)
+        .args(["keys", "rotate-encryption"]);
     assert_ok(&run_with_stdin(&mut rotate, &format!("  b'{new}'\n")));
 
-    let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", &new).args(["keys", "list", "--json"]));
+    let out = run(sagasync(&db)
+        .env("INVENTORY_ENCRYPTION_KEY", &new)
+        .args(["keys", "list", "--json"]));
     assert_eq!(json(&out)[0]["masked"], "b2c_…9876");
 }
 
@@ -96,7 +124,10 @@ async fn a_missing_or_malformed_encryption_key_is_one_clear_line_and_exit_1() {
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("INVENTORY_ENCRYPTION_KEY is not set"), "{err}");
-        assert!(err.contains("sagasync keys generate-encryption-key"), "{err}");
+        assert!(
+            err.contains("sagasync keys generate-encryption-key"),
+            "{err}"
+        );
 
         let out = run_with_stdin(
             sagasync(&db)
@@ -105,7 +136,11 @@ async fn a_missing_or_malformed_encryption_key_is_one_clear_line_and_exit_1() {
             PLAIN,
         );
         assert_eq!(out.status.code(), Some(1));
-        assert!(stderr(&out).contains("not a valid Fernet key"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a valid Fernet key"),
+            "{}",
+            stderr(&out)
+        );
     })
     .await;
 }
@@ -115,7 +150,8 @@ async fn rotating_with_the_wrong_current_key_names_the_key_and_changes_nothing()
     on_sqlite(|db| async move {
         let key = new_key();
         let mut add = sagasync(&db);
-        add.env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "add", "--name", "Clé principale"]);
+        add.env("INVENTORY_ENCRYPTION_KEY", &key)
+            .args(["keys", "add", "--name", "Clé principale"]);
         assert_ok(&run_with_stdin(&mut add, PLAIN));
 
         let out = run(sagasync(&db)
@@ -124,8 +160,14 @@ async fn rotating_with_the_wrong_current_key_names_the_key_and_changes_nothing()
             .args(["keys", "rotate-encryption"]));
 
         assert_eq!(out.status.code(), Some(1));
-        assert!(stderr(&out).contains("API key 1 \"Clé principale\" cannot be decrypted"), "{}", stderr(&out));
-        let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", &key).args(["keys", "list", "--json"]));
+        assert!(
+            stderr(&out).contains("API key 1 \"Clé principale\" cannot be decrypted"),
+            "{}",
+            stderr(&out)
+        );
+        let out = run(sagasync(&db)
+            .env("INVENTORY_ENCRYPTION_KEY", &key)
+            .args(["keys", "list", "--json"]));
         assert_eq!(json(&out)[0]["masked"], "b2c_…9876");
     })
     .await;
@@ -138,8 +180,14 @@ async fn a_key_cannot_be_given_as_an_argument() {
             .env("INVENTORY_ENCRYPTION_KEY", new_key())
             .args(["keys", "add", "--name", "x", PLAIN]));
 
-        assert_eq!(out.status.code(), Some(2), "clap refuses the extra argument");
-        let out = run(sagasync(&db).env("INVENTORY_ENCRYPTION_KEY", new_key()).args(["keys", "list", "--json"]));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "clap refuses the extra argument"
+        );
+        let out = run(sagasync(&db)
+            .env("INVENTORY_ENCRYPTION_KEY", new_key())
+            .args(["keys", "list", "--json"]));
         assert_eq!(json(&out), serde_json::json!([]));
     })
     .await;
@@ -160,13 +208,22 @@ async fn no_plaintext_key_reaches_the_database_file_or_the_logs() {
             .env("RUST_LOG", "trace")
             .args(["-vv", "keys", "list"]));
         assert_ok(&listed);
-        assert!(stderr(&added).contains("INSERT INTO"), "SQL was logged, so the check means something");
+        assert!(
+            stderr(&added).contains("INSERT INTO"),
+            "SQL was logged, so the check means something"
+        );
 
         for out in [&added, &listed] {
             assert!(!stdout(out).contains(PLAIN) && !stderr(out).contains(PLAIN));
-            assert!(!stderr(out).contains(&key), "the encryption key leaked into logs");
+            assert!(
+                !stderr(out).contains(&key),
+                "the encryption key leaked into logs"
+            );
         }
-        let dir = db.sqlite_file().and_then(|f| f.parent().map(|p| p.to_path_buf())).expect("dir");
+        let dir = db
+            .sqlite_file()
+            .and_then(|f| f.parent().map(|p| p.to_path_buf()))
+            .expect("dir");
         for entry in std::fs::read_dir(dir).expect("list") {
             let path = entry.expect("entry").path();
             let bytes = std::fs::read(&path).expect("read");
@@ -186,15 +243,28 @@ async fn migrate_commands_show_apply_and_roll_back() {
 
         let out = run(sagasync(&db).args(["migrate", "up"]));
         assert_ok(&out);
-        assert!(stdout(&out).contains("applied 7 migration(s)"), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("applied 7 migration(s)"),
+            "{}",
+            stdout(&out)
+        );
 
         let out = run(sagasync(&db).args(["migrate", "down", "-n", "2"]));
         assert_ok(&out);
         let out = run(sagasync(&db).args(["migrate", "status"]));
-        assert_eq!(stdout(&out).matches("pending").count(), 2, "{}", stdout(&out));
+        assert_eq!(
+            stdout(&out).matches("pending").count(),
+            2,
+            "{}",
+            stdout(&out)
+        );
 
         let out = run(sagasync(&db).args(["migrate", "fresh"]));
-        assert_eq!(out.status.code(), Some(1), "fresh needs --yes without a terminal");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "fresh needs --yes without a terminal"
+        );
         let out = run(sagasync(&db).args(["migrate", "fresh", "--yes"]));
         assert_ok(&out);
         let out = run(sagasync(&db).args(["migrate", "status"]));
@@ -220,16 +290,24 @@ async fn settings_come_from_flags_then_environment_then_dotenv() {
         .expect("write .env");
 
         let mut cmd = sagasync(&db);
-        cmd.env_remove("DATABASE_URL").args(["keys", "add", "--name", "k"]);
+        cmd.env_remove("DATABASE_URL")
+            .args(["keys", "add", "--name", "k"]);
         assert_ok(&run_with_stdin(&mut cmd, PLAIN));
         assert!(from_dotenv.exists(), ".env was read, quotes and all");
 
         let url = format!("sqlite://{}?mode=rwc", from_env.display());
-        assert_ok(&run(sagasync(&db).env("DATABASE_URL", &url).args(["keys", "list"])));
+        assert_ok(&run(sagasync(&db)
+            .env("DATABASE_URL", &url)
+            .args(["keys", "list"])));
         assert!(from_env.exists(), "the environment wins over .env");
 
         let flag = format!("sqlite://{}?mode=rwc", from_flag.display());
-        assert_ok(&run(sagasync(&db).env("DATABASE_URL", &url).args(["--database-url", &flag, "keys", "list"])));
+        assert_ok(&run(sagasync(&db).env("DATABASE_URL", &url).args([
+            "--database-url",
+            &flag,
+            "keys",
+            "list",
+        ])));
         assert!(from_flag.exists(), "a flag wins over the environment");
     })
     .await;
@@ -246,7 +324,11 @@ async fn generate_encryption_key_prints_a_usable_key_and_stdout_carries_only_res
 
         let out = run(sagasync(&db).args(["keys", "list"]));
         assert_ok(&out);
-        assert!(stdout(&out).contains("no stored API keys"), "{}", stdout(&out));
+        assert!(
+            stdout(&out).contains("no stored API keys"),
+            "{}",
+            stdout(&out)
+        );
     })
     .await;
 }

@@ -56,7 +56,12 @@ impl TestDb {
         let Some(var) = backend.admin_url_var() else {
             let path = dir.path().join("test.db");
             let url = format!("sqlite://{}?mode=rwc", path.display());
-            return Some(TestDb { url, backend, dir, server: None });
+            return Some(TestDb {
+                url,
+                backend,
+                dir,
+                server: None,
+            });
         };
         let server_url = match std::env::var(var) {
             Ok(u) if !u.is_empty() => u,
@@ -78,17 +83,26 @@ impl TestDb {
             .expect("create the test database");
         admin.close().await.ok();
         let url = with_database(&server_url, &name);
-        Some(TestDb { url, backend, dir, server: Some((server_url, name)) })
+        Some(TestDb {
+            url,
+            backend,
+            dir,
+            server: Some((server_url, name)),
+        })
     }
 
     /// Opens it through sagasync (settings and migrations as the app applies them).
     pub async fn open(&self) -> DatabaseConnection {
-        sagasync::db::open(&self.url, false).await.expect("open the test database")
+        sagasync::db::open(&self.url, false)
+            .await
+            .expect("open the test database")
     }
 
     /// Connects without applying migrations.
     pub async fn connect(&self) -> DatabaseConnection {
-        sagasync::db::connect(&self.url, false).await.expect("connect to the test database")
+        sagasync::db::connect(&self.url, false)
+            .await
+            .expect("connect to the test database")
     }
 
     /// A scratch directory for this test (the working directory of CLI runs).
@@ -110,7 +124,10 @@ impl Drop for TestDb {
         let backend = self.backend;
         // Drop runs inside the test's runtime: do the async work on a thread of its own.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async move {
                 let admin = Database::connect(&server_url).await.ok()?;
                 let sql = match backend {
@@ -171,10 +188,16 @@ pub async fn table_names(db: &DatabaseConnection) -> Vec<String> {
             "SELECT table_name AS name FROM information_schema.tables \
              WHERE table_schema = 'public'"
         }
-        _ => "SELECT table_name AS name FROM information_schema.tables \
-              WHERE table_schema = DATABASE()",
+        _ => {
+            "SELECT table_name AS name FROM information_schema.tables \
+              WHERE table_schema = DATABASE()"
+        }
     };
-    let rows = db.query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
         .await
         .expect("list tables");
     let mut names: Vec<String> = rows
@@ -244,5 +267,10 @@ pub fn stderr(out: &Output) -> String {
 /// Asserts success, showing stderr when it failed.
 #[track_caller]
 pub fn assert_ok(out: &Output) {
-    assert!(out.status.success(), "failed ({:?}): {}", out.status, stderr(out));
+    assert!(
+        out.status.success(),
+        "failed ({:?}): {}",
+        out.status,
+        stderr(out)
+    );
 }

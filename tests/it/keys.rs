@@ -34,12 +34,21 @@ async fn a_stored_key_is_encrypted_and_listed_masked(db: TestDb) {
     let conn = db.open().await;
     let c = cipher();
 
-    let key = keys::add(&conn, &c, "Clé principale", &Secret::new("b2c_1_abcdefghijklmnop"), true)
-        .await
-        .expect("add");
+    let key = keys::add(
+        &conn,
+        &c,
+        "Clé principale",
+        &Secret::new("b2c_1_abcdefghijklmnop"),
+        true,
+    )
+    .await
+    .expect("add");
 
     assert!(!key.key_encrypted.contains("abcdefghijklmnop"));
-    assert_eq!(c.decrypt(&key.key_encrypted).expect("decrypts").expose(), "b2c_1_abcdefghijklmnop");
+    assert_eq!(
+        c.decrypt(&key.key_encrypted).expect("decrypts").expose(),
+        "b2c_1_abcdefghijklmnop"
+    );
     let views = keys::list(&conn, Some(&c)).await.expect("list");
     assert_eq!(views.len(), 1);
     assert_eq!(views[0].masked, "b2c_…mnop");
@@ -49,8 +58,12 @@ async fn a_stored_key_is_encrypted_and_listed_masked(db: TestDb) {
 async fn activating_a_key_deactivates_the_others(db: TestDb) {
     let conn = db.open().await;
     let c = cipher();
-    let a = keys::add(&conn, &c, "a", &Secret::new("key-a-0000"), true).await.expect("a");
-    let b = keys::add(&conn, &c, "b", &Secret::new("key-b-0000"), true).await.expect("b");
+    let a = keys::add(&conn, &c, "a", &Secret::new("key-a-0000"), true)
+        .await
+        .expect("a");
+    let b = keys::add(&conn, &c, "b", &Secret::new("key-b-0000"), true)
+        .await
+        .expect("b");
     assert_eq!(active_ids(&conn).await, [b.id]);
 
     keys::activate(&conn, a.id).await.expect("activate a");
@@ -68,9 +81,15 @@ async fn concurrent_activations_leave_exactly_one_active_key(db: TestDb) {
     let c = cipher();
     let mut ids = Vec::new();
     for n in 0..4 {
-        let k = keys::add(&setup, &c, &format!("k{n}"), &Secret::new(format!("key-{n}-xxxx")), false)
-            .await
-            .expect("add");
+        let k = keys::add(
+            &setup,
+            &c,
+            &format!("k{n}"),
+            &Secret::new(format!("key-{n}-xxxx")),
+            false,
+        )
+        .await
+        .expect("add");
         ids.push(k.id);
     }
     // Separate pools, as two processes would have.
@@ -103,7 +122,9 @@ async fn the_original_apps_stored_key_is_read(db: TestDb) {
     .expect("insert");
     let c = Cipher::new(COMPAT_KEY).expect("valid");
 
-    let active = keys::resolve_active(&conn, Ok(&c), None).await.expect("resolves");
+    let active = keys::resolve_active(&conn, Ok(&c), None)
+        .await
+        .expect("resolves");
 
     assert_eq!(active.secret.expose(), "b2c_1_demoKey42");
     assert_eq!(active.name, "from django");
@@ -114,60 +135,111 @@ async fn the_active_key_comes_from_the_store_then_the_environment(db: TestDb) {
     let c = cipher();
     let env_key = Secret::new("b2c_9_fromenv");
 
-    let err = keys::resolve_active(&conn, Ok(&c), None).await.expect_err("nothing yet");
+    let err = keys::resolve_active(&conn, Ok(&c), None)
+        .await
+        .expect_err("nothing yet");
     assert!(err.to_string().contains("sagasync keys add"), "{err}");
 
-    let fallback = keys::resolve_active(&conn, Ok(&c), Some(&env_key)).await.expect("env");
-    assert_eq!((fallback.id, fallback.secret.expose()), (None, "b2c_9_fromenv"));
+    let fallback = keys::resolve_active(&conn, Ok(&c), Some(&env_key))
+        .await
+        .expect("env");
+    assert_eq!(
+        (fallback.id, fallback.secret.expose()),
+        (None, "b2c_9_fromenv")
+    );
 
     let stored = keys::add(&conn, &c, "stored", &Secret::new("b2c_1_stored"), true)
         .await
         .expect("add");
-    let active = keys::resolve_active(&conn, Ok(&c), Some(&env_key)).await.expect("stored");
-    assert_eq!((active.id, active.secret.expose()), (Some(stored.id), "b2c_1_stored"));
+    let active = keys::resolve_active(&conn, Ok(&c), Some(&env_key))
+        .await
+        .expect("stored");
+    assert_eq!(
+        (active.id, active.secret.expose()),
+        (Some(stored.id), "b2c_1_stored")
+    );
 
     keys::mark_used(&conn, stored.id).await.expect("mark used");
-    let row = ApiKey::find_by_id(stored.id).one(&conn).await.expect("read").expect("row");
+    let row = ApiKey::find_by_id(stored.id)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("row");
     assert!(row.last_used_at.is_some());
 }
 
 async fn a_key_stored_with_another_encryption_key_is_a_clear_error(db: TestDb) {
     let conn = db.open().await;
-    let key = keys::add(&conn, &cipher(), "Clé principale", &Secret::new("b2c_1_zzzz"), true)
-        .await
-        .expect("add");
+    let key = keys::add(
+        &conn,
+        &cipher(),
+        "Clé principale",
+        &Secret::new("b2c_1_zzzz"),
+        true,
+    )
+    .await
+    .expect("add");
 
-    let err = keys::resolve_active(&conn, Ok(&cipher()), None).await.expect_err("wrong key");
+    let err = keys::resolve_active(&conn, Ok(&cipher()), None)
+        .await
+        .expect_err("wrong key");
 
     let msg = err.to_string();
-    assert!(msg.contains(&format!("API key {} \"Clé principale\"", key.id)), "{msg}");
+    assert!(
+        msg.contains(&format!("API key {} \"Clé principale\"", key.id)),
+        "{msg}"
+    );
     assert!(!msg.contains("b2c_1_zzzz"));
 
     let missing = CryptoError::MissingKey("INVENTORY_ENCRYPTION_KEY");
-    let err = keys::resolve_active(&conn, Err(&missing), None).await.expect_err("no key");
+    let err = keys::resolve_active(&conn, Err(&missing), None)
+        .await
+        .expect_err("no key");
     assert!(err.to_string().contains("generate-encryption-key"), "{err}");
 }
 
 async fn rotation_re_encrypts_every_key_or_none(db: TestDb) {
     let conn = db.open().await;
     let (old, new) = (cipher(), cipher());
-    keys::add(&conn, &old, "a", &Secret::new("b2c_1_aaaa"), true).await.expect("a");
-    keys::add(&conn, &old, "b", &Secret::new("b2c_1_bbbb"), false).await.expect("b");
+    keys::add(&conn, &old, "a", &Secret::new("b2c_1_aaaa"), true)
+        .await
+        .expect("a");
+    keys::add(&conn, &old, "b", &Secret::new("b2c_1_bbbb"), false)
+        .await
+        .expect("b");
 
-    let count = keys::rotate_encryption(&conn, &old, &new).await.expect("rotate");
+    let count = keys::rotate_encryption(&conn, &old, &new)
+        .await
+        .expect("rotate");
 
     assert_eq!(count, 2);
     for k in ApiKey::find().all(&conn).await.expect("read") {
         assert!(old.decrypt(&k.key_encrypted).is_err());
-        assert!(new.decrypt(&k.key_encrypted).expose_ok().starts_with("b2c_1_"));
+        assert!(
+            new.decrypt(&k.key_encrypted)
+                .expose_ok()
+                .starts_with("b2c_1_")
+        );
     }
 
     // A key that the current encryption key cannot read aborts the whole rotation.
-    let stray = keys::add(&conn, &old, "stray", &Secret::new("b2c_1_cccc"), false).await.expect("c");
+    let stray = keys::add(&conn, &old, "stray", &Secret::new("b2c_1_cccc"), false)
+        .await
+        .expect("c");
     let before = ApiKey::find().all(&conn).await.expect("read");
-    let err = keys::rotate_encryption(&conn, &new, &cipher()).await.expect_err("aborts");
-    assert!(err.to_string().contains(&format!("API key {} \"stray\"", stray.id)), "{err}");
-    assert_eq!(ApiKey::find().all(&conn).await.expect("read"), before, "nothing changed");
+    let err = keys::rotate_encryption(&conn, &new, &cipher())
+        .await
+        .expect_err("aborts");
+    assert!(
+        err.to_string()
+            .contains(&format!("API key {} \"stray\"", stray.id)),
+        "{err}"
+    );
+    assert_eq!(
+        ApiKey::find().all(&conn).await.expect("read"),
+        before,
+        "nothing changed"
+    );
 }
 
 trait ExposeOk {

@@ -24,12 +24,20 @@ async fn migrations_go_up_down_and_up_again(db: TestDb) {
 
     Migrator::up(&conn, None).await.expect("up");
     assert!(has_all_tables(&table_names(&conn).await));
-    assert!(Migrator::get_pending_migrations(&conn).await.expect("status").is_empty());
+    assert!(
+        Migrator::get_pending_migrations(&conn)
+            .await
+            .expect("status")
+            .is_empty()
+    );
 
     Migrator::down(&conn, None).await.expect("down");
     let left = table_names(&conn).await;
     for t in TABLES {
-        assert!(!left.iter().any(|n| n == t), "{t} left after down: {left:?}");
+        assert!(
+            !left.iter().any(|n| n == t),
+            "{t} left after down: {left:?}"
+        );
     }
 
     Migrator::up(&conn, None).await.expect("up again");
@@ -41,7 +49,12 @@ async fn opening_the_database_applies_pending_migrations(db: TestDb) {
     assert!(has_all_tables(&table_names(&conn).await));
     // Opening again is a no-op, not an error.
     let again = db.open().await;
-    assert!(Migrator::get_pending_migrations(&again).await.expect("status").is_empty());
+    assert!(
+        Migrator::get_pending_migrations(&again)
+            .await
+            .expect("status")
+            .is_empty()
+    );
 }
 
 on_every_backend!(

@@ -1,8 +1,8 @@
 //! What the schema itself guarantees, whatever the code above it does.
 
 use chrono::Utc;
-use entity::{api_key, category, product};
 use entity::prelude::*;
+use entity::{api_key, category, product};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
 use std::str::FromStr;
@@ -41,9 +41,18 @@ fn product_row(slug: &str, price: &str, stock: i32) -> product::ActiveModel {
 
 async fn the_database_refuses_a_second_active_key(db: TestDb) {
     let conn = db.open().await;
-    key_row("first", true).insert(&conn).await.expect("one active key");
-    key_row("inactive", false).insert(&conn).await.expect("inactive keys are free");
-    key_row("inactive too", false).insert(&conn).await.expect("inactive keys are free");
+    key_row("first", true)
+        .insert(&conn)
+        .await
+        .expect("one active key");
+    key_row("inactive", false)
+        .insert(&conn)
+        .await
+        .expect("inactive keys are free");
+    key_row("inactive too", false)
+        .insert(&conn)
+        .await
+        .expect("inactive keys are free");
 
     let second = key_row("second", true).insert(&conn).await;
 
@@ -54,7 +63,10 @@ async fn the_database_refuses_a_second_active_key(db: TestDb) {
 async fn money_is_stored_exactly(db: TestDb) {
     let conn = db.open().await;
     for (slug, price) in [("a", "12345678901234.56"), ("b", "0.10"), ("c", "1234.57")] {
-        product_row(slug, price, 1).insert(&conn).await.expect("insert");
+        product_row(slug, price, 1)
+            .insert(&conn)
+            .await
+            .expect("insert");
     }
 
     let rows = Product::find().all(&conn).await.expect("read");
@@ -81,7 +93,10 @@ async fn stock_can_never_be_negative(db: TestDb) {
 
     let err = product_row("neg", "1.00", -1).insert(&conn).await;
 
-    assert!(err.is_err(), "a negative stock must be refused by the database");
+    assert!(
+        err.is_err(),
+        "a negative stock must be refused by the database"
+    );
     assert!(Product::find().all(&conn).await.expect("read").is_empty());
 }
 
@@ -99,11 +114,21 @@ async fn deleting_a_parent_category_keeps_its_children(db: TestDb) {
         ..Default::default()
     };
     let parent = cat("Parent", None).insert(&conn).await.expect("parent");
-    let child = cat("Child", Some(parent.id)).insert(&conn).await.expect("child");
+    let child = cat("Child", Some(parent.id))
+        .insert(&conn)
+        .await
+        .expect("child");
 
-    Category::delete_by_id(parent.id).exec(&conn).await.expect("delete parent");
+    Category::delete_by_id(parent.id)
+        .exec(&conn)
+        .await
+        .expect("delete parent");
 
-    let child = Category::find_by_id(child.id).one(&conn).await.expect("read").expect("kept");
+    let child = Category::find_by_id(child.id)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("kept");
     assert_eq!(child.parent_id, None);
 }
 
