@@ -23,8 +23,10 @@ const MAX_CONNECTIONS: u32 = 8;
 /// Connects without touching the schema. SQLite gets WAL, `foreign_keys=ON`,
 /// `synchronous=NORMAL` and a busy timeout; the file is created when missing.
 pub async fn connect(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
+    // Each connection to an in-memory SQLite database is a database of its own.
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.max_connections(MAX_CONNECTIONS)
+    opts.max_connections(if in_memory { 1 } else { MAX_CONNECTIONS })
         .min_connections(0)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))

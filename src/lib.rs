@@ -4,10 +4,12 @@
 //! The library never prints: results leave it as return values and errors; only the
 //! command layer (`commands`) renders them.
 
+pub mod b2b;
 pub mod cli;
 pub mod commands;
 pub mod crypto;
 pub mod db;
+pub mod http;
 pub mod keys;
 pub mod secret;
 pub mod telemetry;

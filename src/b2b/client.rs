@@ -1,0 +1,258 @@
+//! The B2B inventory API client: the active key in `X-API-Key`, retries, typed errors,
+//! and `next` links followed only on the configured origin.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
+use serde_json::Value;
+use url::Url;
+
+use super::parse::{self, ProductPage};
+use crate::http::{FetchError, RetryPolicy, send_json, with_retries};
+use crate::keys::ActiveKey;
+
+/// Where and how to reach the B2B inventory.
+#[derive(Debug, Clone)]
+pub struct B2bSettings {
+    pub base_url: String,
+    pub timeout: Duration,
+    pub max_retries: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum B2bError {
+    /// 401/403: the key is wrong or revoked. Names the key, never shows it.
+    #[error("the API rejected {key} ({status}): {excerpt}")]
+    Rejected {
+        key: String,
+        status: u16,
+        excerpt: String,
+    },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(
+        "refusing to follow `next` to {url}: it is not on {base} (the API key is only ever sent to B2B_API_URL)"
+    )]
+    ForeignNext { url: String, base: String },
+    #[error("the API sent the page {url} twice: stopping instead of looping forever")]
+    NextLoop { url: String },
+    #[error("invalid B2B_API_URL {url:?}: {reason}")]
+    BadBaseUrl { url: String, reason: String },
+    #[error("unexpected answer from {url}: {reason}")]
+    Shape { url: String, reason: String },
+}
+
+/// A client bound to one base URL and one key. Cheap to clone.
+#[derive(Clone)]
+pub struct B2bClient {
+    http: reqwest::Client,
+    base: Url,
+    key: ActiveKey,
+    policy: RetryPolicy,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for B2bClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("B2bClient")
+            .field("base", &self.base.as_str())
+            .field("key", &self.key.label())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the shared reqwest client (rustls with the ring provider).
+pub fn http_client(user_agent: &str) -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(user_agent)
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+impl B2bClient {
+    pub fn new(settings: &B2bSettings, key: ActiveKey) -> Result<Self, B2bError> {
+        let bad = |reason: String| B2bError::BadBaseUrl {
+            url: settings.base_url.clone(),
+            reason,
+        };
+        let mut base = Url::parse(settings.base_url.trim()).map_err(|e| bad(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(bad("not an http(s) URL".to_owned()));
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let http = http_client(concat!("sagasync/", env!("CARGO_PKG_VERSION"))).map_err(bad)?;
+        Ok(B2bClient {
+            http,
+            base,
+            key,
+            policy: RetryPolicy::new(settings.max_retries),
+            timeout: settings.timeout,
+        })
+    }
+
+    pub fn key(&self) -> &ActiveKey {
+        &self.key
+    }
+
+    /// `{base}/{endpoint}`.
+    pub fn endpoint_url(&self, endpoint: &str) -> Result<Url, B2bError> {
+        self.base
+            .join(endpoint.trim_start_matches('/'))
+            .map_err(|e| B2bError::BadBaseUrl {
+                url: format!("{}{endpoint}", self.base),
+                reason: e.to_string(),
+            })
+    }
+
+    fn headers(&self) -> Result<HeaderMap, B2bError> {
+        let mut headers = HeaderMap::new();
+        let mut value =
+            HeaderValue::from_str(self.key.secret.expose()).map_err(|_| B2bError::Rejected {
+                key: self.key.label(),
+                status: 0,
+                excerpt: "the key holds characters an HTTP header cannot carry".to_owned(),
+            })?;
+        value.set_sensitive(true);
+        headers.insert("X-API-Key", value);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        Ok(headers)
+    }
+
+    /// GETs `url` (which must be on the base's origin) and decodes its JSON, with retries.
+    pub async fn get(&self, url: &Url) -> Result<Value, B2bError> {
+        self.check_origin(url)?;
+        let headers = self.headers()?;
+        let shown = url.as_str();
+        let result = with_retries(&self.policy, || {
+            let request = self.http.get(url.clone()).headers(headers.clone());
+            async move {
+                send_json(request, shown, self.timeout)
+                    .await
+                    .map(|(_, _, v)| v)
+            }
+        })
+        .await;
+        result.map_err(|e| match e {
+            FetchError::Status {
+                status: status @ (401 | 403),
+                excerpt,
+                ..
+            } => B2bError::Rejected {
+                key: self.key.label(),
+                status,
+                excerpt,
+            },
+            other => B2bError::Fetch(other),
+        })
+    }
+
+    fn check_origin(&self, url: &Url) -> Result<(), B2bError> {
+        if url.origin() == self.base.origin() {
+            Ok(())
+        } else {
+            Err(B2bError::ForeignNext {
+                url: url.to_string(),
+                base: self.base.origin().ascii_serialization(),
+            })
+        }
+    }
+
+    /// Every category (bare list, `results` or `categories`; nested `children` flattened).
+    pub async fn categories(&self, endpoint: &str) -> Result<Vec<Value>, B2bError> {
+        let url = self.endpoint_url(endpoint)?;
+        let body = self.get(&url).await?;
+        let items = parse::list_items(body, &["results", "categories"]).map_err(|reason| {
+            B2bError::Shape {
+                url: url.to_string(),
+                reason,
+            }
+        })?;
+        Ok(parse::flatten_categories(items))
+    }
+
+    /// The pages of the products listing, from page 1, following `next`.
+    pub fn product_pages(
+        &self,
+        endpoint: &str,
+        page_size: u32,
+        site_id: Option<i64>,
+    ) -> Result<ProductPages, B2bError> {
+        let mut url = self.endpoint_url(endpoint)?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("page", "1")
+                .append_pair("page_size", &page_size.to_string());
+            if let Some(site) = site_id {
+                q.append_pair("site_id", &site.to_string());
+            }
+        }
+        Ok(ProductPages {
+            client: self.clone(),
+            next: Some(url),
+            seen: HashSet::new(),
+            number: 0,
+        })
+    }
+}
+
+/// A cursor over the product pages. Owns its client, so it can run in a task of its own.
+#[derive(Debug)]
+pub struct ProductPages {
+    client: B2bClient,
+    next: Option<Url>,
+    seen: HashSet<String>,
+    number: u32,
+}
+
+/// One page, numbered from 1.
+#[derive(Debug)]
+pub struct NumberedPage {
+    pub number: u32,
+    pub url: String,
+    pub page: ProductPage,
+}
+
+impl ProductPages {
+    /// The next page, `None` after the last one. After an error, `None` too.
+    pub async fn next_page(&mut self) -> Option<Result<NumberedPage, B2bError>> {
+        let url = self.next.take()?;
+        Some(self.fetch(url).await)
+    }
+
+    async fn fetch(&mut self, url: Url) -> Result<NumberedPage, B2bError> {
+        if !self.seen.insert(url.to_string()) {
+            return Err(B2bError::NextLoop {
+                url: url.to_string(),
+            });
+        }
+        let body = self.client.get(&url).await?;
+        let page = parse::product_page(body).map_err(|reason| B2bError::Shape {
+            url: url.to_string(),
+            reason,
+        })?;
+        if let Some(next) = page.next.as_deref() {
+            let next = url.join(next).map_err(|e| B2bError::Shape {
+                url: url.to_string(),
+                reason: format!("invalid `next` {next:?}: {e}"),
+            })?;
+            self.client.check_origin(&next)?;
+            if self.seen.contains(next.as_str()) {
+                return Err(B2bError::NextLoop {
+                    url: next.to_string(),
+                });
+            }
+            self.next = Some(next);
+        }
+        self.number += 1;
+        Ok(NumberedPage {
+            number: self.number,
+            url: url.to_string(),
+            page,
+        })
+    }
+}
