@@ -3,6 +3,7 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::commands::sync::{SyncCategoriesArgs, SyncProductsArgs};
 use crate::commands::{keys::KeysArgs, migrate::MigrateArgs};
 use crate::db::DEFAULT_DATABASE_URL;
 use crate::secret::Secret;
@@ -78,6 +79,10 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Mirror the B2B inventory's categories (create/update, then link parents)
+    SyncCategories(SyncCategoriesArgs),
+    /// Mirror the B2B inventory's products, page by page, each in its own savepoint
+    SyncProducts(SyncProductsArgs),
     /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)
     Keys(KeysArgs),
     /// Show, apply or roll back database migrations (commands apply them anyway)

@@ -12,4 +12,5 @@ pub mod db;
 pub mod http;
 pub mod keys;
 pub mod secret;
+pub mod sync;
 pub mod telemetry;

@@ -38,6 +38,9 @@ pub struct Model {
     pub sync_error: Option<String>,
     /// Hash of the upstream item as last applied: an equal hash means "unchanged".
     pub content_hash: Option<String>,
+    /// The last sync run that saw this product upstream; a complete run marks the
+    /// products it did not see `missing`.
+    pub last_seen_run_id: Option<i32>,
     pub last_synced_at: DateTimeUtc,
 }
 

@@ -11,4 +11,5 @@ pub mod money;
 pub mod prelude;
 pub mod product;
 pub mod sync_error;
+pub mod sync_lock;
 pub mod sync_run;

@@ -7,4 +7,5 @@ pub use super::external_product::{Entity as ExternalProduct, SyncStatus};
 pub use super::money::Money;
 pub use super::product::Entity as Product;
 pub use super::sync_error::Entity as SyncError;
+pub use super::sync_lock::Entity as SyncLock;
 pub use super::sync_run::{Entity as SyncRun, RunStatus, Source};

@@ -15,6 +15,7 @@ mod m20261122_000004_create_products;
 mod m20261122_000005_create_external_products;
 mod m20261122_000006_create_sync_runs;
 mod m20261122_000007_create_sync_errors;
+mod m20261122_000008_create_sync_locks;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_external_products::Migration),
             Box::new(m20261122_000006_create_sync_runs::Migration),
             Box::new(m20261122_000007_create_sync_errors::Migration),
+            Box::new(m20261122_000008_create_sync_locks::Migration),
         ]
     }
 }

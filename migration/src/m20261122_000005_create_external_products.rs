@@ -20,6 +20,7 @@ enum ExternalProducts {
     SyncStatus,
     SyncError,
     ContentHash,
+    LastSeenRunId,
     LastSyncedAt,
 }
 
@@ -52,6 +53,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(ExternalProducts::SyncStatus, 16).default("pending"))
                     .col(text_null(ExternalProducts::SyncError))
                     .col(string_len_null(ExternalProducts::ContentHash, 64))
+                    .col(integer_null(ExternalProducts::LastSeenRunId))
                     .col(timestamp_with_time_zone(ExternalProducts::LastSyncedAt))
                     .foreign_key(
                         ForeignKey::create()

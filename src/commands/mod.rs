@@ -4,6 +4,7 @@
 pub mod input;
 pub mod keys;
 pub mod migrate;
+pub mod sync;
 
 use std::process::ExitCode;
 
@@ -39,5 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Keys(args) => keys::run(args, &ctx).await,
         Command::Migrate(args) => migrate::run(args, &ctx).await,
+        Command::SyncCategories(args) => sync::run_categories(args, &ctx).await,
+        Command::SyncProducts(args) => sync::run_products(args, &ctx).await,
     }
 }

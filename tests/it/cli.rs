@@ -244,7 +244,7 @@ async fn migrate_commands_show_apply_and_roll_back() {
         let out = run(sagasync(&db).args(["migrate", "up"]));
         assert_ok(&out);
         assert!(
-            stdout(&out).contains("applied 7 migration(s)"),
+            stdout(&out).contains("applied 8 migration(s)"),
             "{}",
             stdout(&out)
         );

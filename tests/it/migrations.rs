@@ -5,13 +5,14 @@ use migration::{Migrator, MigratorTrait};
 use crate::helpers::{TestDb, table_names};
 use crate::on_every_backend;
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "api_keys",
     "categories",
     "external_categories",
     "external_products",
     "products",
     "sync_errors",
+    "sync_locks",
     "sync_runs",
 ];
 

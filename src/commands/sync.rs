@@ -1,0 +1,232 @@
+//! `sagasync sync-categories` and `sagasync sync-products`: the catalog sync commands.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::Context;
+use crate::b2b::{B2bClient, B2bSettings};
+use crate::keys;
+use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
+use crate::sync::products::{
+    DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products,
+};
+use crate::sync::{Interrupt, Observer, Progress, RunReport, RunStatusKind};
+
+/// How often a sync writes a progress line when stderr is not a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+/// How many item errors the table shows (JSON has them all, up to the report's limit).
+const ERRORS_SHOWN: usize = 20;
+
+/// Flags every sync command takes.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Print the stats as one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with 1 when any item failed (the run still completes)
+    #[arg(long)]
+    pub fail_on_errors: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncCategoriesArgs {
+    /// Categories endpoint, relative to B2B_API_URL
+    #[arg(long, env = "B2B_CATEGORIES_ENDPOINT", default_value = DEFAULT_CATEGORIES_ENDPOINT)]
+    pub endpoint: String,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncProductsArgs {
+    /// Only this site's products (a partial run: nothing is marked missing)
+    #[arg(long)]
+    pub site_id: Option<i64>,
+    /// Products per page asked of the API (it may send another size)
+    #[arg(long, default_value_t = DEFAULT_PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub page_size: u32,
+    /// Products endpoint, relative to B2B_API_URL
+    #[arg(long, env = "B2B_PRODUCTS_ENDPOINT", default_value = DEFAULT_PRODUCTS_ENDPOINT)]
+    pub endpoint: String,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// The B2B client with the active key (stored, or `B2B_API_KEY`).
+pub async fn b2b_client(
+    ctx: &Context,
+    db: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<B2bClient> {
+    let cipher = ctx.cipher();
+    let key = keys::resolve_active(db, cipher.as_ref(), ctx.global.b2b_api_key.as_ref()).await?;
+    let settings = B2bSettings {
+        base_url: ctx.global.b2b_api_url.clone(),
+        timeout: Duration::try_from_secs_f64(ctx.global.api_timeout).map_err(|_| {
+            anyhow::anyhow!("INVENTORY_API_TIMEOUT must be a positive number of seconds")
+        })?,
+        max_retries: ctx.global.api_max_retries,
+    };
+    Ok(B2bClient::new(&settings, key)?)
+}
+
+/// Ctrl-C sets the interrupt: the sync finishes its current item and stops.
+pub fn interrupt_on_ctrl_c() -> Interrupt {
+    let interrupt = Interrupt::new();
+    let flag = interrupt.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: finishing the current item, then stopping");
+            flag.trigger();
+        }
+    });
+    interrupt
+}
+
+pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let db = ctx.open_db().await?;
+    let client = b2b_client(ctx, &db).await?;
+    let (observer, bar) = observer(ctx.global.quiet);
+    let interrupt = interrupt_on_ctrl_c();
+    let report = sync_categories(&db, &client, &args.endpoint, observer, &interrupt).await;
+    finish_bar(bar);
+    render(&report?, &args.report, "categories")
+}
+
+pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let db = ctx.open_db().await?;
+    let client = b2b_client(ctx, &db).await?;
+    let opts = ProductSyncOptions {
+        endpoint: args.endpoint,
+        page_size: args.page_size,
+        site_id: args.site_id,
+    };
+    let (observer, bar) = observer(ctx.global.quiet);
+    let interrupt = interrupt_on_ctrl_c();
+    let report = sync_products(&db, &client, &opts, observer, &interrupt).await;
+    finish_bar(bar);
+    render(&report?, &args.report, "products")
+}
+
+fn finish_bar(bar: Option<ProgressBar>) {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+}
+
+/// A bar on a terminal, periodic log lines otherwise, nothing with `-q`.
+pub fn observer(quiet: bool) -> (Observer, Option<ProgressBar>) {
+    if quiet {
+        return (crate::sync::no_observer(), None);
+    }
+    if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {elapsed})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let handle = bar.clone();
+        let observer: Observer = Arc::new(move |p| match p {
+            Progress::Phase(name) => handle.set_message(name),
+            Progress::Page {
+                number,
+                expected,
+                done,
+            } => {
+                if let Some(total) = expected {
+                    handle.set_length(total);
+                }
+                handle.set_position(done);
+                if number > 0 {
+                    handle.set_message(format!("page {number}"));
+                }
+            }
+        });
+        return (observer, Some(bar));
+    }
+    let started = Instant::now();
+    let last = Mutex::new(Instant::now());
+    let observer: Observer = Arc::new(move |p| match p {
+        Progress::Phase(name) => tracing::info!("{name}"),
+        Progress::Page {
+            number,
+            expected,
+            done,
+        } => {
+            let Ok(mut last) = last.lock() else { return };
+            if last.elapsed() < LOG_EVERY {
+                return;
+            }
+            *last = Instant::now();
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+            let of = expected.map(|t| format!(" / {t}")).unwrap_or_default();
+            tracing::info!("page {number}, {done}{of} items, {rate:.0}/s");
+        }
+    });
+    (observer, None)
+}
+
+/// Prints the report (table or JSON) and picks the exit code.
+pub fn render(report: &RunReport, args: &ReportArgs, what: &str) -> anyhow::Result<ExitCode> {
+    if args.json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        let s = &report.stats;
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_header([
+            "run",
+            "status",
+            "total",
+            "created",
+            "updated",
+            "unchanged",
+            "missing",
+            "errors",
+            "warnings",
+        ]);
+        let status = match report.status {
+            RunStatusKind::Succeeded => "succeeded",
+            RunStatusKind::Interrupted => "interrupted",
+        };
+        table.add_row([
+            report.run_id.to_string(),
+            status.to_owned(),
+            s.total.to_string(),
+            s.created.to_string(),
+            s.updated.to_string(),
+            s.unchanged.to_string(),
+            s.missing.to_string(),
+            s.errors.to_string(),
+            s.warnings.to_string(),
+        ]);
+        println!("{what}:\n{table}");
+        for issue in s.errors_list.iter().take(ERRORS_SHOWN) {
+            let kind = if issue.warning { "warning" } else { "error" };
+            let id = issue.external_id.as_deref().unwrap_or("?");
+            println!("  {kind} [{id}] {}", issue.error);
+        }
+        let listed = s.errors_list.len().min(ERRORS_SHOWN) as u64;
+        if s.errors + s.warnings > listed {
+            println!(
+                "  … {} more in run {}'s errors",
+                s.errors + s.warnings - listed,
+                report.run_id
+            );
+        }
+    }
+    Ok(match report.status {
+        RunStatusKind::Interrupted => ExitCode::from(130),
+        RunStatusKind::Succeeded if args.fail_on_errors && report.stats.errors > 0 => {
+            ExitCode::from(1)
+        }
+        RunStatusKind::Succeeded => ExitCode::SUCCESS,
+    })
+}

@@ -1,0 +1,503 @@
+//! `sync-categories`: pass 1 creates or updates each category in its own transaction;
+//! pass 2 links parents from the whole tree (cycles broken, levels recomputed);
+//! mappings of categories gone upstream are dropped, the categories kept.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::Utc;
+use entity::prelude::*;
+use entity::sync_run::{RunStatus, Source};
+use entity::{category, external_category};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+use serde_json::{Value, json};
+
+use super::products::fail;
+use super::run::{Run, save_figures, save_issues};
+use super::slug::{slugify, with_suffix};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunReport, RunStatusKind, Stats, SyncError};
+use crate::b2b::B2bClient;
+use crate::b2b::parse::{CategoryRecord, external_id, parse_category};
+use crate::db::begin_write;
+
+/// Default categories endpoint, relative to `B2B_API_URL`.
+pub const DEFAULT_CATEGORIES_ENDPOINT: &str = "b2c/categories/";
+
+fn warning(external_id: i64, error: String) -> ItemIssue {
+    ItemIssue {
+        external_id: Some(external_id.to_string()),
+        error,
+        warning: true,
+        payload: None,
+    }
+}
+
+/// The parsed payload: one record per id (the last one wins), plus the problems met.
+pub struct Payload {
+    pub records: Vec<CategoryRecord>,
+    pub issues: Vec<ItemIssue>,
+    pub total: u64,
+}
+
+/// Parses the listing; duplicates keep their last occurrence, recorded.
+pub fn read_payload(items: &[Value]) -> Payload {
+    let mut by_id: BTreeMap<i64, (usize, CategoryRecord)> = BTreeMap::new();
+    let mut issues = Vec::new();
+    for (index, raw) in items.iter().enumerate() {
+        match parse_category(raw) {
+            Ok(rec) => {
+                if by_id.contains_key(&rec.external_id) {
+                    issues.push(warning(
+                        rec.external_id,
+                        format!(
+                            "category {} appears twice in the payload: the last one wins",
+                            rec.external_id
+                        ),
+                    ));
+                }
+                by_id.insert(rec.external_id, (index, rec));
+            }
+            Err(e) => issues.push(ItemIssue {
+                external_id: external_id(raw).map(|id| id.to_string()),
+                error: e.0,
+                warning: false,
+                payload: Some(super::payload_excerpt(raw)),
+            }),
+        }
+    }
+    let mut records: Vec<(usize, CategoryRecord)> = by_id.into_values().collect();
+    records.sort_by_key(|(index, _)| *index);
+    Payload {
+        records: records.into_iter().map(|(_, r)| r).collect(),
+        issues,
+        total: items.len() as u64,
+    }
+}
+
+/// The tree to build: each category's parent (after repairs) and level.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Tree {
+    pub parent: HashMap<i64, Option<i64>>,
+    pub level: HashMap<i64, i32>,
+    pub issues: Vec<ItemIssue>,
+}
+
+/// Plans the tree (pure): unknown parents become top level, each cycle is broken at
+/// its smallest id; both are recorded. Levels follow from the repaired tree.
+pub fn plan_tree(records: &[CategoryRecord]) -> Tree {
+    let ids: HashSet<i64> = records.iter().map(|r| r.external_id).collect();
+    let mut issues = Vec::new();
+    let mut parent: HashMap<i64, Option<i64>> = HashMap::new();
+    for r in records {
+        let p = match r.parent_external_id {
+            Some(p) if !ids.contains(&p) => {
+                issues.push(warning(
+                    r.external_id,
+                    format!(
+                        "parent {p} of category {} does not exist upstream: kept at the top level",
+                        r.external_id
+                    ),
+                ));
+                None
+            }
+            other => other,
+        };
+        parent.insert(r.external_id, p);
+    }
+    // Break cycles: walk up from each node; meeting the current walk again is a cycle.
+    let mut done: HashSet<i64> = HashSet::new();
+    let mut order: Vec<i64> = records.iter().map(|r| r.external_id).collect();
+    order.sort_unstable();
+    for start in order {
+        let mut path: Vec<i64> = Vec::new();
+        let mut on_path: HashSet<i64> = HashSet::new();
+        let mut node = Some(start);
+        while let Some(n) = node {
+            if done.contains(&n) {
+                break;
+            }
+            if !on_path.insert(n) {
+                let at = path.iter().position(|x| *x == n).unwrap_or(0);
+                let cycle = &path[at..];
+                let breaker = cycle.iter().copied().min().unwrap_or(n);
+                let shown: Vec<String> = cycle.iter().chain([&n]).map(i64::to_string).collect();
+                issues.push(warning(
+                    breaker,
+                    format!(
+                        "parent cycle {} broken: category {breaker} is now top level",
+                        shown.join(" → ")
+                    ),
+                ));
+                parent.insert(breaker, None);
+                break;
+            }
+            path.push(n);
+            node = parent.get(&n).copied().flatten();
+        }
+        done.extend(path);
+    }
+    let mut level: HashMap<i64, i32> = HashMap::new();
+    for r in records {
+        let mut depth = 0;
+        let mut node = parent.get(&r.external_id).copied().flatten();
+        while let Some(p) = node {
+            depth += 1;
+            node = parent.get(&p).copied().flatten();
+        }
+        level.insert(r.external_id, depth);
+    }
+    Tree {
+        parent,
+        level,
+        issues,
+    }
+}
+
+/// Runs a categories sync.
+pub async fn sync_categories(
+    db: &DatabaseConnection,
+    client: &B2bClient,
+    endpoint: &str,
+    observer: Observer,
+    interrupt: &Interrupt,
+) -> Result<RunReport, SyncError> {
+    let options = json!({ "endpoint": endpoint, "api_key": client.key().label() });
+    let run = Run::start(db, Source::B2b, "categories", options).await?;
+    let mut stats = Stats::default();
+    let run_id = run.id;
+    match apply(
+        db, client, endpoint, run.id, &mut stats, &observer, interrupt,
+    )
+    .await
+    {
+        Ok(true) => {
+            run.finish(db, &stats, RunStatus::Succeeded, None).await?;
+            Ok(RunReport {
+                run_id,
+                status: RunStatusKind::Succeeded,
+                stats,
+            })
+        }
+        Ok(false) => {
+            let msg = "interrupted during pass 1; what was applied is kept".to_owned();
+            run.finish(db, &stats, RunStatus::Interrupted, Some(msg))
+                .await?;
+            Ok(RunReport {
+                run_id,
+                status: RunStatusKind::Interrupted,
+                stats,
+            })
+        }
+        Err(e) => fail(db, run, &stats, e).await,
+    }
+}
+
+/// Local state of a mapped category.
+struct Known {
+    mapping: external_category::Model,
+    category: category::Model,
+}
+
+async fn apply(
+    db: &DatabaseConnection,
+    client: &B2bClient,
+    endpoint: &str,
+    run_id: i32,
+    stats: &mut Stats,
+    observer: &Observer,
+    interrupt: &Interrupt,
+) -> anyhow::Result<bool> {
+    observer(Progress::Phase("fetching categories"));
+    let items = client.categories(endpoint).await?;
+    if let Some(id) = client.key().id {
+        crate::keys::mark_used(db, id).await?;
+    }
+    let payload = read_payload(&items);
+    drop(items);
+    stats.total = payload.total;
+    for i in payload.issues {
+        stats.push_issue(i);
+    }
+    let mut known: HashMap<i64, Known> = ExternalCategory::find()
+        .find_also_related(Category)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(mapping, category)| {
+            category.map(|category| (mapping.external_id, Known { mapping, category }))
+        })
+        .collect();
+
+    observer(Progress::Phase("creating and updating categories"));
+    let mut touched: HashSet<i64> = HashSet::new();
+    for (n, rec) in payload.records.iter().enumerate() {
+        if interrupt.is_set() {
+            save_progress(db, run_id, stats).await?;
+            return Ok(false);
+        }
+        match upsert(db, rec, known.get(&rec.external_id)).await {
+            Ok(Upserted::Unchanged) => stats.unchanged += 1,
+            Ok(Upserted::Updated(k)) => {
+                stats.updated += 1;
+                touched.insert(rec.external_id);
+                known.insert(rec.external_id, k);
+            }
+            Ok(Upserted::Created(k)) => {
+                stats.created += 1;
+                touched.insert(rec.external_id);
+                known.insert(rec.external_id, k);
+            }
+            Err(e) => stats.push_issue(ItemIssue {
+                external_id: Some(rec.external_id.to_string()),
+                error: format!("cannot store the category: {e}"),
+                warning: false,
+                payload: None,
+            }),
+        }
+        if (n + 1) % 100 == 0 {
+            observer(Progress::Page {
+                number: 0,
+                expected: Some(payload.records.len() as u64),
+                done: n as u64 + 1,
+            });
+        }
+    }
+
+    observer(Progress::Phase("linking parents"));
+    let tree = plan_tree(&payload.records);
+    for i in tree.issues.iter().cloned() {
+        stats.push_issue(i);
+    }
+    let relinked = link_parents(db, &tree, &known).await?;
+    for id in relinked {
+        if touched.insert(id) {
+            stats.unchanged = stats.unchanged.saturating_sub(1);
+            stats.updated += 1;
+        }
+    }
+
+    let seen: HashSet<i64> = payload.records.iter().map(|r| r.external_id).collect();
+    let gone: Vec<i32> = known
+        .values()
+        .filter(|k| !seen.contains(&k.mapping.external_id))
+        .map(|k| k.mapping.id)
+        .collect();
+    if !gone.is_empty() {
+        ExternalCategory::delete_many()
+            .filter(external_category::Column::Id.is_in(gone.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    stats.missing = gone.len() as u64;
+    save_progress(db, run_id, stats).await?;
+    Ok(true)
+}
+
+async fn save_progress(db: &DatabaseConnection, run_id: i32, stats: &Stats) -> Result<(), DbErr> {
+    let txn = begin_write(db).await?;
+    save_issues(&txn, run_id, &stats.errors_list).await?;
+    save_figures(&txn, run_id, stats).await?;
+    txn.commit().await
+}
+
+enum Upserted {
+    Unchanged,
+    Updated(Known),
+    Created(Known),
+}
+
+/// Pass 1 for one category, in its own transaction.
+async fn upsert(
+    db: &DatabaseConnection,
+    rec: &CategoryRecord,
+    known: Option<&Known>,
+) -> Result<Upserted, DbErr> {
+    let now = Utc::now();
+    let txn = begin_write(db).await?;
+    let result = match known {
+        Some(k) => {
+            let c = &k.category;
+            let same = c.name == rec.name
+                && c.description == rec.description
+                && c.image_url == rec.image_url
+                && c.position == rec.position
+                && c.rayon_type == rec.rayon_type
+                && k.mapping.external_parent_id == rec.parent_external_id;
+            if same {
+                txn.rollback().await?;
+                return Ok(Upserted::Unchanged);
+            }
+            let mut am: category::ActiveModel = c.clone().into();
+            am.name = Set(rec.name.clone());
+            am.description = Set(rec.description.clone());
+            am.image_url = Set(rec.image_url.clone());
+            am.position = Set(rec.position);
+            am.rayon_type = Set(rec.rayon_type.clone());
+            am.updated_at = Set(now);
+            let category = am.update(&txn).await?;
+            let mut m: external_category::ActiveModel = k.mapping.clone().into();
+            m.external_parent_id = Set(rec.parent_external_id);
+            m.last_synced_at = Set(now);
+            let mapping = m.update(&txn).await?;
+            Upserted::Updated(Known { mapping, category })
+        }
+        None => {
+            let base = slugify(&rec.name);
+            let taken = Category::find()
+                .filter(category::Column::Slug.eq(base.as_str()))
+                .one(&txn)
+                .await?
+                .is_some();
+            let slug = if taken {
+                with_suffix(&base, rec.external_id)
+            } else {
+                base
+            };
+            let category = category::ActiveModel {
+                name: Set(rec.name.clone()),
+                slug: Set(slug),
+                parent_id: Set(None),
+                description: Set(rec.description.clone()),
+                image_url: Set(rec.image_url.clone()),
+                level: Set(0),
+                position: Set(rec.position),
+                rayon_type: Set(rec.rayon_type.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            let mapping = external_category::ActiveModel {
+                category_id: Set(category.id),
+                external_id: Set(rec.external_id),
+                external_parent_id: Set(rec.parent_external_id),
+                last_synced_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            Upserted::Created(Known { mapping, category })
+        }
+    };
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Pass 2, in one transaction: sets `parent_id` and `level` where they differ.
+/// Returns the external ids of the categories it changed.
+async fn link_parents(
+    db: &DatabaseConnection,
+    tree: &Tree,
+    known: &HashMap<i64, Known>,
+) -> Result<Vec<i64>, DbErr> {
+    let txn = begin_write(db).await?;
+    let mut changed = Vec::new();
+    let mut ids: Vec<&i64> = tree.parent.keys().collect();
+    ids.sort_unstable();
+    for ext in ids {
+        let Some(k) = known.get(ext) else { continue };
+        let parent_local = tree.parent[ext]
+            .and_then(|p| known.get(&p))
+            .map(|p| p.category.id);
+        let level = tree.level.get(ext).copied().unwrap_or(0);
+        if k.category.parent_id == parent_local && k.category.level == level {
+            continue;
+        }
+        Category::update_many()
+            .col_expr(category::Column::ParentId, Expr::value(parent_local))
+            .col_expr(category::Column::Level, Expr::value(level))
+            .col_expr(category::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(category::Column::Id.eq(k.category.id))
+            .exec(&txn)
+            .await?;
+        changed.push(*ext);
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: i64, parent: Option<i64>) -> CategoryRecord {
+        CategoryRecord {
+            external_id: id,
+            name: format!("c{id}"),
+            description: String::new(),
+            parent_external_id: parent,
+            position: 0,
+            rayon_type: None,
+            image_url: None,
+        }
+    }
+
+    fn check(
+        records: &[CategoryRecord],
+        parents: &[(i64, Option<i64>)],
+        levels: &[(i64, i32)],
+        issues: usize,
+    ) {
+        let tree = plan_tree(records);
+        for (id, p) in parents {
+            assert_eq!(tree.parent[id], *p, "parent of {id}");
+        }
+        for (id, l) in levels {
+            assert_eq!(tree.level[id], *l, "level of {id}");
+        }
+        assert_eq!(tree.issues.len(), issues, "{:?}", tree.issues);
+    }
+
+    #[test]
+    fn children_before_parents_get_their_levels() {
+        check(
+            &[rec(3, Some(2)), rec(2, Some(1)), rec(1, None)],
+            &[(3, Some(2))],
+            &[(1, 0), (2, 1), (3, 2)],
+            0,
+        );
+    }
+
+    #[test]
+    fn unknown_parents_become_top_level() {
+        check(
+            &[rec(1, Some(99)), rec(2, Some(1))],
+            &[(1, None)],
+            &[(1, 0), (2, 1)],
+            1,
+        );
+    }
+
+    #[test]
+    fn cycles_are_broken_at_their_smallest_id() {
+        check(
+            &[
+                rec(3, Some(5)),
+                rec(4, Some(3)),
+                rec(5, Some(4)),
+                rec(6, Some(5)),
+            ],
+            &[(3, None), (4, Some(3)), (5, Some(4))],
+            &[(3, 0), (4, 1), (5, 2), (6, 3)],
+            1,
+        );
+        check(&[rec(7, Some(7))], &[(7, None)], &[(7, 0)], 1);
+    }
+
+    #[test]
+    fn duplicates_keep_the_last_occurrence() {
+        let items = vec![
+            json!({"id": 1, "name": "first"}),
+            json!({"id": 2, "name": "other"}),
+            json!({"id": 1, "name": "second"}),
+            json!({"name": "no id"}),
+        ];
+        let p = read_payload(&items);
+        let names: Vec<&str> = p.records.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["other", "second"]);
+        assert_eq!((p.total, p.issues.len()), (4, 2));
+    }
+}

@@ -1,0 +1,126 @@
+//! The sync engine: runs (bookkeeping, locks), and one module per kind of data.
+//!
+//! Shape: fetch -> parse -> plan (pure) -> apply (one transaction per page, one savepoint
+//! per item, the run's figures written in the same commit).
+
+pub mod categories;
+pub mod products;
+pub mod run;
+pub mod slug;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+
+pub use run::{RunReport, RunStatusKind, SyncError};
+
+/// How many item errors a run keeps in memory for its report (all are stored in
+/// `sync_errors`).
+pub const ERRORS_LIST_LIMIT: usize = 1000;
+
+/// The figures of one run.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub total: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub missing: u64,
+    pub errors: u64,
+    pub warnings: u64,
+    /// The first [`ERRORS_LIST_LIMIT`] errors and warnings.
+    pub errors_list: Vec<ItemIssue>,
+}
+
+/// One item that could not be applied (or was applied with a reservation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemIssue {
+    pub external_id: Option<String>,
+    pub error: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub warning: bool,
+    #[serde(skip)]
+    pub payload: Option<String>,
+}
+
+impl Stats {
+    /// Counts an issue, and keeps it for the report while there is room.
+    pub fn push_issue(&mut self, issue: ItemIssue) {
+        if issue.warning {
+            self.warnings += 1;
+        } else {
+            self.errors += 1;
+        }
+        if self.errors_list.len() < ERRORS_LIST_LIMIT {
+            self.errors_list.push(issue);
+        }
+    }
+
+    /// Adds another page's figures to these.
+    pub fn absorb(&mut self, other: Stats) {
+        self.total += other.total;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.missing += other.missing;
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+        let room = ERRORS_LIST_LIMIT.saturating_sub(self.errors_list.len());
+        self.errors_list
+            .extend(other.errors_list.into_iter().take(room));
+    }
+}
+
+/// What a sync reports while it works; the command layer draws it.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A phase began (`fetching categories`, `linking parents`, ...).
+    Phase(&'static str),
+    /// A page was applied; `expected` is the upstream's total count when it gives one.
+    Page {
+        number: u32,
+        expected: Option<u64>,
+        done: u64,
+    },
+}
+
+/// Receives progress; must be cheap (it is called on the sync's path).
+pub type Observer = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// An observer that ignores everything.
+pub fn no_observer() -> Observer {
+    Arc::new(|_| {})
+}
+
+/// Set by Ctrl-C: the sync finishes the current item, commits, and stops.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The start of an item's JSON, kept with its error to see what was wrong.
+pub fn payload_excerpt(item: &serde_json::Value) -> String {
+    const MAX: usize = 500;
+    let s = item.to_string();
+    if s.len() <= MAX {
+        return s;
+    }
+    let mut cut = MAX;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
+}

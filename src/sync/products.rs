@@ -1,0 +1,655 @@
+//! `sync-products`: every product page applied in one transaction, every product in a
+//! savepoint of its own, unchanged products skipped by content hash, products no longer
+//! upstream marked `missing` after a complete run.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use entity::external_product::{self, SyncStatus};
+use entity::prelude::*;
+use entity::sync_run::{RunStatus, Source};
+use entity::{category, external_category, product};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::run::{Run, save_figures, save_issues};
+use super::slug::{slugify, with_suffix};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunReport, RunStatusKind, Stats, SyncError};
+use crate::b2b::parse::{CategoryRef, ProductRecord, external_id, parse_product};
+use crate::b2b::{B2bClient, NumberedPage};
+use crate::db::{begin_write, is_unique_violation};
+
+/// Default products endpoint, relative to `B2B_API_URL`.
+pub const DEFAULT_PRODUCTS_ENDPOINT: &str = "b2c/products/";
+/// Default `page_size` asked of the API (it may send other sizes: `next` is followed).
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// Pages fetched ahead while the current one is written.
+pub const MAX_IN_FLIGHT_PAGES: usize = 2;
+/// Ids per `IN (...)` list.
+const IN_CHUNK: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct ProductSyncOptions {
+    pub endpoint: String,
+    pub page_size: u32,
+    pub site_id: Option<i64>,
+}
+
+/// Runs a products sync from page 1 to the end (or to Ctrl-C).
+pub async fn sync_products(
+    db: &DatabaseConnection,
+    client: &B2bClient,
+    opts: &ProductSyncOptions,
+    observer: Observer,
+    interrupt: &Interrupt,
+) -> Result<RunReport, SyncError> {
+    let options = json!({
+        "endpoint": opts.endpoint,
+        "page_size": opts.page_size,
+        "site_id": opts.site_id,
+        "api_key": client.key().label(),
+    });
+    let run = Run::start(db, Source::B2b, "products", options).await?;
+    let mut stats = Stats::default();
+    let outcome = run_pages(db, client, opts, run.id, &mut stats, &observer, interrupt).await;
+    let run_id = run.id;
+    match outcome {
+        Ok(true) => {
+            if opts.site_id.is_none() {
+                observer(Progress::Phase("marking missing products"));
+                match mark_missing(db, run_id).await {
+                    Ok(n) => stats.missing = n,
+                    Err(e) => return fail(db, run, &stats, e.into()).await,
+                }
+            }
+            run.finish(db, &stats, RunStatus::Succeeded, None).await?;
+            Ok(RunReport {
+                run_id,
+                status: RunStatusKind::Succeeded,
+                stats,
+            })
+        }
+        Ok(false) => {
+            let msg = format!(
+                "interrupted after {} products; what was applied is kept",
+                stats.total
+            );
+            run.finish(db, &stats, RunStatus::Interrupted, Some(msg))
+                .await?;
+            Ok(RunReport {
+                run_id,
+                status: RunStatusKind::Interrupted,
+                stats,
+            })
+        }
+        Err(e) => fail(db, run, &stats, e).await,
+    }
+}
+
+/// Ends the run as failed and returns the error.
+pub(super) async fn fail(
+    db: &DatabaseConnection,
+    run: Run,
+    stats: &Stats,
+    error: anyhow::Error,
+) -> Result<RunReport, SyncError> {
+    let run_id = run.id;
+    if let Err(e) = run
+        .finish(db, stats, RunStatus::Failed, Some(format!("{error:#}")))
+        .await
+    {
+        tracing::error!("cannot record the failure of run {run_id}: {e}");
+    }
+    Err(SyncError::Failed {
+        run_id,
+        source: error,
+    })
+}
+
+/// Applies every page; `Ok(true)` when the listing was read to its end, `Ok(false)`
+/// when interrupted.
+async fn run_pages(
+    db: &DatabaseConnection,
+    client: &B2bClient,
+    opts: &ProductSyncOptions,
+    run_id: i32,
+    stats: &mut Stats,
+    observer: &Observer,
+    interrupt: &Interrupt,
+) -> anyhow::Result<bool> {
+    let mut pages = client.product_pages(&opts.endpoint, opts.page_size, opts.site_id)?;
+    let (tx, mut rx) = mpsc::channel(MAX_IN_FLIGHT_PAGES);
+    let fetcher = tokio::spawn(async move {
+        while let Some(page) = pages.next_page().await {
+            let failed = page.is_err();
+            if tx.send(page).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let _stop_fetcher = AbortOnDrop(fetcher);
+    let mut state = State::load(db, client, run_id).await?;
+    observer(Progress::Phase("syncing products"));
+    while let Some(page) = rx.recv().await {
+        let page: NumberedPage = page?;
+        if page.number == 1
+            && let Some(id) = client.key().id
+        {
+            crate::keys::mark_used(db, id).await?;
+        }
+        let expected = page.page.count;
+        let number = page.number;
+        apply_page(db, &mut state, page.page.items, stats, interrupt).await?;
+        observer(Progress::Page {
+            number,
+            expected,
+            done: stats.total,
+        });
+        if interrupt.is_set() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What the sync knows across pages: the category mapping, the key, the run.
+struct State {
+    run_id: i32,
+    categories: HashMap<i64, i32>,
+    api_key_id: Option<i32>,
+    api_key_name: String,
+}
+
+impl State {
+    async fn load(
+        db: &DatabaseConnection,
+        client: &B2bClient,
+        run_id: i32,
+    ) -> Result<State, DbErr> {
+        let categories = ExternalCategory::find()
+            .select_only()
+            .columns([
+                external_category::Column::ExternalId,
+                external_category::Column::CategoryId,
+            ])
+            .into_tuple::<(i64, i32)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(State {
+            run_id,
+            categories,
+            api_key_id: client.key().id,
+            api_key_name: client.key().name.clone(),
+        })
+    }
+}
+
+/// One upstream item on its way in.
+struct Entry {
+    raw: Value,
+    external_id: Option<i64>,
+    record: Result<ProductRecord, String>,
+}
+
+/// What to do with an item's category.
+enum CategoryPlan {
+    None,
+    Known(i32),
+    Create { external_id: i64, name: String },
+    Unknown(i64),
+}
+
+impl CategoryPlan {
+    fn of(state: &State, r: &Option<CategoryRef>) -> CategoryPlan {
+        match r {
+            None => CategoryPlan::None,
+            Some(r) => match (state.categories.get(&r.id()), r) {
+                (Some(local), _) => CategoryPlan::Known(*local),
+                (
+                    None,
+                    CategoryRef::Object {
+                        id,
+                        name: Some(name),
+                    },
+                ) => CategoryPlan::Create {
+                    external_id: *id,
+                    name: name.clone(),
+                },
+                (None, _) => CategoryPlan::Unknown(r.id()),
+            },
+        }
+    }
+
+    /// Whether the category resolves, for the content hash: an unknown category that
+    /// later becomes known changes the product.
+    fn resolved(&self) -> bool {
+        matches!(self, CategoryPlan::Known(_) | CategoryPlan::Create { .. })
+    }
+}
+
+fn content_hash(raw: &Value, plan: &CategoryPlan) -> String {
+    let mut h = Sha256::new();
+    h.update(raw.to_string().as_bytes());
+    h.update(if plan.resolved() { b"|cat" } else { b"|---" });
+    hex::encode(h.finalize())
+}
+
+fn issue(external_id: Option<String>, error: String, raw: &Value) -> ItemIssue {
+    ItemIssue {
+        external_id,
+        error,
+        warning: false,
+        payload: Some(super::payload_excerpt(raw)),
+    }
+}
+
+async fn existing_mappings(
+    db: &DatabaseConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, external_product::Model>, DbErr> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_CHUNK) {
+        for m in ExternalProduct::find()
+            .filter(external_product::Column::ExternalId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?
+        {
+            out.insert(m.external_id, m);
+        }
+    }
+    Ok(out)
+}
+
+async fn taken_slugs(
+    db: &impl ConnectionTrait,
+    candidates: Vec<String>,
+) -> Result<HashSet<String>, DbErr> {
+    let mut out = HashSet::new();
+    for chunk in candidates.chunks(IN_CHUNK) {
+        let rows = Product::find()
+            .select_only()
+            .column(product::Column::Slug)
+            .filter(product::Column::Slug.is_in(chunk.iter().cloned()))
+            .into_tuple::<String>()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Applies one page in one transaction; each item in a savepoint of its own.
+async fn apply_page(
+    db: &DatabaseConnection,
+    state: &mut State,
+    items: Vec<Value>,
+    stats: &mut Stats,
+    interrupt: &Interrupt,
+) -> anyhow::Result<()> {
+    let entries: Vec<Entry> = items
+        .into_iter()
+        .map(|raw| Entry {
+            external_id: external_id(&raw),
+            record: parse_product(&raw).map_err(|e| e.0),
+            raw,
+        })
+        .collect();
+    let ids: Vec<i64> = entries.iter().filter_map(|e| e.external_id).collect();
+    let mut existing = existing_mappings(db, &ids).await?;
+    let candidates: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match (&e.record, e.external_id) {
+            (Ok(r), Some(id)) if !existing.contains_key(&id) => Some(slugify(&r.title)),
+            _ => None,
+        })
+        .flat_map(|s| {
+            let suffixed = s.clone();
+            [s, suffixed]
+        })
+        .collect();
+    let mut slugs = taken_slugs(db, candidates).await?;
+
+    let txn = begin_write(db).await?;
+    let mut page = Stats::default();
+    let mut unchanged: Vec<i32> = Vec::new();
+    let mut issues: Vec<ItemIssue> = Vec::new();
+    for entry in entries {
+        if interrupt.is_set() {
+            break;
+        }
+        page.total += 1;
+        let shown_id = entry
+            .external_id
+            .map(|id| id.to_string())
+            .or_else(|| entry.raw.get("id").map(|v| v.to_string()));
+        let record = match entry.record {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(m) = entry.external_id.and_then(|id| existing.get(&id)) {
+                    mark_error(&txn, m.id, state.run_id, &e).await?;
+                }
+                issues.push(issue(shown_id, e, &entry.raw));
+                continue;
+            }
+        };
+        let plan = CategoryPlan::of(state, &record.category);
+        let hash = content_hash(&entry.raw, &plan);
+        let mapping = existing.get(&record.external_id);
+        if let Some(m) = mapping
+            && m.content_hash.as_deref() == Some(hash.as_str())
+            && m.sync_status == SyncStatus::Synced
+        {
+            page.unchanged += 1;
+            unchanged.push(m.id);
+            continue;
+        }
+        if let CategoryPlan::Unknown(cat) = plan {
+            issues.push(ItemIssue {
+                warning: true,
+                ..issue(
+                    shown_id.clone(),
+                    format!("unknown category {cat}: the product is kept without a category"),
+                    &entry.raw,
+                )
+            });
+        }
+        let savepoint = txn.begin().await?;
+        let applied = apply_item(
+            &savepoint, state, &record, mapping, &plan, &hash, &mut slugs,
+        )
+        .await;
+        match applied {
+            Ok(outcome) => {
+                savepoint.commit().await?;
+                if let Some((ext, local)) = outcome.new_category {
+                    state.categories.insert(ext, local);
+                }
+                if outcome.created {
+                    page.created += 1;
+                } else {
+                    page.updated += 1;
+                }
+                if let Some(m) = outcome.mapping {
+                    existing.insert(m.external_id, m);
+                }
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                let message = explain(&txn, &record, &e).await;
+                if let Some(m) = mapping {
+                    mark_error(&txn, m.id, state.run_id, &message).await?;
+                }
+                issues.push(issue(shown_id, message, &entry.raw));
+            }
+        }
+    }
+    for chunk in unchanged.chunks(IN_CHUNK) {
+        ExternalProduct::update_many()
+            .col_expr(
+                external_product::Column::LastSeenRunId,
+                Expr::value(state.run_id),
+            )
+            .filter(external_product::Column::Id.is_in(chunk.iter().copied()))
+            .exec(&txn)
+            .await?;
+    }
+    save_issues(&txn, state.run_id, &issues).await?;
+    for i in issues {
+        page.push_issue(i);
+    }
+    stats.absorb(page);
+    save_figures(&txn, state.run_id, stats).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The reason an item failed, in words a person can act on.
+async fn explain(txn: &DatabaseTransaction, record: &ProductRecord, e: &DbErr) -> String {
+    if is_unique_violation(e)
+        && let Some(sku) = &record.sku
+        && let Ok(Some(owner)) = Product::find()
+            .filter(product::Column::Sku.eq(sku.as_str()))
+            .one(txn)
+            .await
+    {
+        return format!(
+            "SKU {sku:?} already belongs to product {} ({:?})",
+            owner.id, owner.title
+        );
+    }
+    format!("cannot store the product: {e}")
+}
+
+async fn mark_error(
+    txn: &DatabaseTransaction,
+    mapping_id: i32,
+    run_id: i32,
+    message: &str,
+) -> Result<(), DbErr> {
+    ExternalProduct::update_many()
+        .col_expr(
+            external_product::Column::SyncStatus,
+            SyncStatus::Error.into(),
+        )
+        .col_expr(
+            external_product::Column::SyncError,
+            Some(message.to_owned()).into(),
+        )
+        .col_expr(external_product::Column::LastSeenRunId, Expr::value(run_id))
+        .col_expr(external_product::Column::LastSyncedAt, Utc::now().into())
+        .filter(external_product::Column::Id.eq(mapping_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+struct ItemOutcome {
+    created: bool,
+    new_category: Option<(i64, i32)>,
+    mapping: Option<external_product::Model>,
+}
+
+async fn apply_item(
+    txn: &DatabaseTransaction,
+    state: &State,
+    record: &ProductRecord,
+    mapping: Option<&external_product::Model>,
+    plan: &CategoryPlan,
+    hash: &str,
+    slugs: &mut HashSet<String>,
+) -> Result<ItemOutcome, DbErr> {
+    let now = Utc::now();
+    let (category_id, new_category) = match plan {
+        CategoryPlan::Known(local) => (Some(*local), None),
+        CategoryPlan::Create { external_id, name } => {
+            let local = create_category(txn, *external_id, name).await?;
+            (Some(local), Some((*external_id, local)))
+        }
+        CategoryPlan::None | CategoryPlan::Unknown(_) => (None, None),
+    };
+    let fields = product::ActiveModel {
+        title: Set(record.title.clone()),
+        description: Set(record.description.clone()),
+        price: Set(Money(record.price)),
+        discount_price: Set(record.discount_price.map(Money)),
+        category_id: Set(category_id),
+        brand: Set(record.brand.clone()),
+        sku: Set(record.sku.clone()),
+        stock: Set(record.stock),
+        is_available: Set(record.is_available),
+        image_urls: Set(json!(record.image_urls)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let link = external_product::ActiveModel {
+        external_id: Set(record.external_id),
+        external_sku: Set(record.sku.clone()),
+        external_category_id: Set(record.category.as_ref().map(CategoryRef::id)),
+        api_key_id: Set(state.api_key_id),
+        api_key_name: Set(Some(state.api_key_name.clone())),
+        sync_status: Set(SyncStatus::Synced),
+        sync_error: Set(None),
+        content_hash: Set(Some(hash.to_owned())),
+        last_seen_run_id: Set(Some(state.run_id)),
+        last_synced_at: Set(now),
+        ..Default::default()
+    };
+    match mapping {
+        Some(m) => {
+            Product::update_many()
+                .set(fields)
+                .filter(product::Column::Id.eq(m.product_id))
+                .exec(txn)
+                .await?;
+            ExternalProduct::update_many()
+                .set(link)
+                .filter(external_product::Column::Id.eq(m.id))
+                .exec(txn)
+                .await?;
+            Ok(ItemOutcome {
+                created: false,
+                new_category,
+                mapping: None,
+            })
+        }
+        None => {
+            let base = slugify(&record.title);
+            let slug = if slugs.contains(&base) {
+                with_suffix(&base, record.external_id)
+            } else {
+                base
+            };
+            slugs.insert(slug.clone());
+            let product = Product::insert(product::ActiveModel {
+                slug: Set(slug),
+                created_at: Set(now),
+                ..fields
+            })
+            .exec(txn)
+            .await?;
+            let link = external_product::ActiveModel {
+                product_id: Set(product.last_insert_id),
+                ..link
+            };
+            let inserted = ExternalProduct::insert(link.clone()).exec(txn).await?;
+            let mapping = external_product::Model {
+                id: inserted.last_insert_id,
+                product_id: product.last_insert_id,
+                external_id: record.external_id,
+                external_sku: record.sku.clone(),
+                external_category_id: record.category.as_ref().map(CategoryRef::id),
+                api_key_id: state.api_key_id,
+                api_key_name: Some(state.api_key_name.clone()),
+                sync_status: SyncStatus::Synced,
+                sync_error: None,
+                content_hash: Some(hash.to_owned()),
+                last_seen_run_id: Some(state.run_id),
+                last_synced_at: now,
+            };
+            Ok(ItemOutcome {
+                created: true,
+                new_category,
+                mapping: Some(mapping),
+            })
+        }
+    }
+}
+
+/// Creates a category met through a product (name only; `sync-categories` completes it).
+async fn create_category(
+    txn: &DatabaseTransaction,
+    external_id: i64,
+    name: &str,
+) -> Result<i32, DbErr> {
+    let now = Utc::now();
+    let base = slugify(name);
+    let taken = Category::find()
+        .filter(category::Column::Slug.eq(base.as_str()))
+        .one(txn)
+        .await?
+        .is_some();
+    let slug = if taken {
+        with_suffix(&base, external_id)
+    } else {
+        base
+    };
+    let cat = Category::insert(category::ActiveModel {
+        name: Set(name.to_owned()),
+        slug: Set(slug),
+        parent_id: Set(None),
+        description: Set(String::new()),
+        image_url: Set(None),
+        level: Set(0),
+        position: Set(0),
+        rayon_type: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    ExternalCategory::insert(external_category::ActiveModel {
+        category_id: Set(cat.last_insert_id),
+        external_id: Set(external_id),
+        external_parent_id: Set(None),
+        last_synced_at: Set(now),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(cat.last_insert_id)
+}
+
+/// After a complete run: products it did not see become unavailable and `missing`.
+async fn mark_missing(db: &DatabaseConnection, run_id: i32) -> Result<u64, DbErr> {
+    let not_seen = || {
+        Condition::all()
+            .add(
+                Condition::any()
+                    .add(external_product::Column::LastSeenRunId.is_null())
+                    .add(external_product::Column::LastSeenRunId.ne(run_id)),
+            )
+            .add(external_product::Column::SyncStatus.ne(SyncStatus::Missing))
+    };
+    let txn = begin_write(db).await?;
+    Product::update_many()
+        .col_expr(product::Column::IsAvailable, Expr::value(false))
+        .col_expr(product::Column::UpdatedAt, Utc::now().into())
+        .filter(
+            product::Column::Id.in_subquery(
+                Query::select()
+                    .column(external_product::Column::ProductId)
+                    .from(external_product::Entity)
+                    .cond_where(not_seen())
+                    .to_owned(),
+            ),
+        )
+        .exec(&txn)
+        .await?;
+    let marked = ExternalProduct::update_many()
+        .col_expr(
+            external_product::Column::SyncStatus,
+            SyncStatus::Missing.into(),
+        )
+        .filter(not_seen())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(marked.rows_affected)
+}
