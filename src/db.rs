@@ -25,8 +25,27 @@ const MAX_CONNECTIONS: u32 = 8;
 pub async fn connect(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
     // Each connection to an in-memory SQLite database is a database of its own.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    connect_with(
+        url,
+        log_statements,
+        if in_memory { 1 } else { MAX_CONNECTIONS },
+    )
+    .await
+}
+
+/// Connects with a single connection: schema changes that set per-connection state
+/// (SQLite's `PRAGMA foreign_keys` during `migrate fresh`) must all run on it.
+pub async fn connect_single(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, log_statements, 1).await
+}
+
+async fn connect_with(
+    url: &str,
+    log_statements: bool,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.max_connections(if in_memory { 1 } else { MAX_CONNECTIONS })
+    opts.max_connections(max_connections)
         .min_connections(0)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))

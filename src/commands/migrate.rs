@@ -11,7 +11,7 @@ use sea_orm_migration::MigrationStatus;
 
 use super::Context;
 use super::input::confirm;
-use crate::db::{backend_name, connect, redact_url};
+use crate::db::{backend_name, connect_single, redact_url};
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -43,7 +43,7 @@ pub enum MigrateCommand {
 
 pub async fn run(args: MigrateArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let url = &ctx.global.database_url;
-    let db = connect(url, ctx.global.verbose >= 2).await?;
+    let db = connect_single(url, ctx.global.verbose >= 2).await?;
     match args.command {
         MigrateCommand::Status => {
             let mut table = Table::new();

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::products::fail;
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunReport, RunStatusKind, Stats, SyncError};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, RunStatusKind, Stats};
 use crate::b2b::B2bClient;
 use crate::b2b::parse::{CategoryRecord, external_id, parse_category};
 use crate::db::begin_write;
@@ -162,7 +162,7 @@ pub async fn sync_categories(
     endpoint: &str,
     observer: Observer,
     interrupt: &Interrupt,
-) -> Result<RunReport, SyncError> {
+) -> Result<RunReport, RunError> {
     let options = json!({ "endpoint": endpoint, "api_key": client.key().label() });
     let run = Run::start(db, Source::B2b, "categories", options).await?;
     let mut stats = Stats::default();

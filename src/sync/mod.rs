@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
-pub use run::{RunReport, RunStatusKind, SyncError};
+pub use run::{RunError, RunReport, RunStatusKind};
 
 /// How many item errors a run keeps in memory for its report (all are stored in
 /// `sync_errors`).

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunReport, RunStatusKind, Stats, SyncError};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, RunStatusKind, Stats};
 use crate::b2b::parse::{CategoryRef, ProductRecord, external_id, parse_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use crate::db::{begin_write, is_unique_violation};
@@ -48,7 +48,7 @@ pub async fn sync_products(
     opts: &ProductSyncOptions,
     observer: Observer,
     interrupt: &Interrupt,
-) -> Result<RunReport, SyncError> {
+) -> Result<RunReport, RunError> {
     let options = json!({
         "endpoint": opts.endpoint,
         "page_size": opts.page_size,
@@ -98,7 +98,7 @@ pub(super) async fn fail(
     run: Run,
     stats: &Stats,
     error: anyhow::Error,
-) -> Result<RunReport, SyncError> {
+) -> Result<RunReport, RunError> {
     let run_id = run.id;
     if let Err(e) = run
         .finish(db, stats, RunStatus::Failed, Some(format!("{error:#}")))
@@ -106,7 +106,7 @@ pub(super) async fn fail(
     {
         tracing::error!("cannot record the failure of run {run_id}: {e}");
     }
-    Err(SyncError::Failed {
+    Err(RunError::Failed {
         run_id,
         source: error,
     })

@@ -24,7 +24,7 @@ pub const STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// A sync that could not run or could not go on.
 #[derive(Debug, thiserror::Error)]
-pub enum SyncError {
+pub enum RunError {
     #[error(
         "another {name} sync is running: run {run_id} ({holder}), alive at {heartbeat_at}; \
          wait for it to finish (a lock left by a killed process is taken over after {}s)",
@@ -95,14 +95,14 @@ impl Run {
         source: Source,
         kind: &str,
         options: serde_json::Value,
-    ) -> Result<Run, SyncError> {
+    ) -> Result<Run, RunError> {
         let lock_name = format!("{}:{kind}", source_name(source));
         let now = Utc::now();
         let txn = begin_write(db).await?;
         if let Some(lock) = SyncLock::find_by_id(lock_name.clone()).one(&txn).await? {
             let age = now.signed_duration_since(lock.heartbeat_at);
             if age.to_std().unwrap_or_default() < STALE_AFTER {
-                return Err(SyncError::Locked {
+                return Err(RunError::Locked {
                     name: lock_name,
                     run_id: lock.run_id,
                     holder: lock.holder,
@@ -141,7 +141,7 @@ impl Run {
             if is_unique_violation(&e)
                 && let Some(lock) = SyncLock::find_by_id(lock_name.clone()).one(db).await?
             {
-                return Err(SyncError::Locked {
+                return Err(RunError::Locked {
                     name: lock_name,
                     run_id: lock.run_id,
                     holder: lock.holder,

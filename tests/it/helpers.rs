@@ -274,3 +274,76 @@ pub fn assert_ok(out: &Output) {
         stderr(out)
     );
 }
+
+/// A client for a fake B2B API at `base`, with a stored-looking key.
+pub fn b2b_client(base: &str, max_retries: u32, timeout_ms: u64) -> sagasync::b2b::B2bClient {
+    let key = sagasync::keys::ActiveKey {
+        id: None,
+        name: "B2B_API_KEY".to_owned(),
+        secret: sagasync::secret::Secret::new(TEST_API_KEY),
+    };
+    let settings = sagasync::b2b::B2bSettings {
+        base_url: base.to_owned(),
+        timeout: std::time::Duration::from_millis(timeout_ms),
+        max_retries,
+    };
+    sagasync::b2b::B2bClient::new(&settings, key).expect("a client")
+}
+
+/// The key the fake upstreams expect.
+pub const TEST_API_KEY: &str = "b2c_1_testkey0000";
+
+/// A product as the B2B API lists it.
+pub fn product_json(
+    id: i64,
+    name: &str,
+    price: &str,
+    sku: &str,
+    category: Option<i64>,
+) -> serde_json::Value {
+    let mut p = serde_json::json!({
+        "id": id, "name": name, "selling_price": price, "cug": sku,
+        "quantity": "5.000", "is_available_b2c": true, "description": format!("{name} description"),
+    });
+    if let Some(c) = category {
+        p["category"] = serde_json::json!({"id": c, "name": format!("Cat {c}")});
+    }
+    p
+}
+
+/// Serves `pages` as DRF pages at `/b2c/products/` with absolute `next` links.
+pub async fn mount_product_pages(server: &wiremock::MockServer, pages: &[Vec<serde_json::Value>]) {
+    use wiremock::matchers::{header, method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    let count: usize = pages.iter().map(Vec::len).sum();
+    for (i, items) in pages.iter().enumerate() {
+        let n = i + 1;
+        let next = (n < pages.len()).then(|| {
+            format!(
+                "{}/b2c/products/?page={}&page_size=100",
+                server.uri(),
+                n + 1
+            )
+        });
+        Mock::given(method("GET"))
+            .and(path("/b2c/products/"))
+            .and(query_param("page", n.to_string()))
+            .and(header("X-API-Key", TEST_API_KEY))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "count": count, "next": next, "previous": null, "results": items,
+            })))
+            .mount(server)
+            .await;
+    }
+}
+
+/// Serves `body` at `/b2c/categories/`.
+pub async fn mount_categories(server: &wiremock::MockServer, body: serde_json::Value) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(method("GET"))
+        .and(path("/b2c/categories/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}

@@ -6,6 +6,8 @@
 
 mod helpers;
 
+mod b2b;
+mod catalog;
 mod cli;
 mod keys;
 mod migrations;
