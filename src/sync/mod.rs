@@ -9,7 +9,8 @@ pub mod run;
 pub mod slug;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::watch;
 
 use serde::Serialize;
 
@@ -94,8 +95,14 @@ pub fn no_observer() -> Observer {
 }
 
 /// Set by Ctrl-C: the sync finishes the current item, commits, and stops.
-#[derive(Debug, Clone, Default)]
-pub struct Interrupt(Arc<AtomicBool>);
+#[derive(Debug, Clone)]
+pub struct Interrupt(Arc<watch::Sender<bool>>);
+
+impl Default for Interrupt {
+    fn default() -> Self {
+        Interrupt(Arc::new(watch::channel(false).0))
+    }
+}
 
 impl Interrupt {
     pub fn new() -> Self {
@@ -103,11 +110,17 @@ impl Interrupt {
     }
 
     pub fn trigger(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.send_replace(true);
     }
 
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        *self.0.borrow()
+    }
+
+    /// Resolves once the interrupt is set (at once if it already is).
+    pub async fn wait(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|set| *set).await;
     }
 }
 

@@ -136,7 +136,13 @@ async fn run_pages(
     let _stop_fetcher = AbortOnDrop(fetcher);
     let mut state = State::load(db, client, run_id).await?;
     observer(Progress::Phase("syncing products"));
-    while let Some(page) = rx.recv().await {
+    loop {
+        // Waiting for a slow page must not delay Ctrl-C.
+        let page = tokio::select! {
+            page = rx.recv() => page,
+            () = interrupt.wait() => return Ok(false),
+        };
+        let Some(page) = page else { break };
         let page: NumberedPage = page?;
         if page.number == 1
             && let Some(id) = client.key().id

@@ -12,3 +12,4 @@ mod cli;
 mod keys;
 mod migrations;
 mod schema;
+mod sync_cli;
