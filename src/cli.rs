@@ -4,7 +4,9 @@
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::commands::sync::{SyncCategoriesArgs, SyncProductsArgs};
-use crate::commands::{keys::KeysArgs, migrate::MigrateArgs};
+use crate::commands::{
+    bench::BenchArgs, demo::DemoArgs, keys::KeysArgs, migrate::MigrateArgs, sandbox::SandboxArgs,
+};
 use crate::db::DEFAULT_DATABASE_URL;
 use crate::secret::Secret;
 
@@ -79,12 +81,18 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run every sync against the built-in sandbox into sagasync-demo.db, then summarise
+    Demo(DemoArgs),
     /// Mirror the B2B inventory's categories (create/update, then link parents)
     SyncCategories(SyncCategoriesArgs),
     /// Mirror the B2B inventory's products, page by page, each in its own savepoint
     SyncProducts(SyncProductsArgs),
     /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)
     Keys(KeysArgs),
+    /// Serve fake upstream APIs on loopback (for trying things without an account)
+    Sandbox(SandboxArgs),
+    /// Measure the catalog sync against the sandbox and its floor; prints figures
+    Bench(BenchArgs),
     /// Show, apply or roll back database migrations (commands apply them anyway)
     Migrate(MigrateArgs),
 }

@@ -17,6 +17,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://sagasync.db?mode=rwc";
 /// How long a SQLite writer waits for another process's write lock before giving up.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Page cache of each SQLite connection, KiB: a page of products stays in memory
+/// until its commit instead of spilling to the WAL item by item.
+const SQLITE_CACHE_KIB: u32 = 32 * 1024;
+
 /// Connections in the pool: enough for a fetch and a writer to overlap.
 const MAX_CONNECTIONS: u32 = 8;
 
@@ -57,6 +61,8 @@ async fn connect_with(
                 .foreign_keys(true)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
+                .pragma("temp_store", "memory")
         });
     Database::connect(opts)
         .await

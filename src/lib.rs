@@ -5,12 +5,14 @@
 //! command layer (`commands`) renders them.
 
 pub mod b2b;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod crypto;
 pub mod db;
 pub mod http;
 pub mod keys;
+pub mod sandbox;
 pub mod secret;
 pub mod sync;
 pub mod telemetry;

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         eprintln!("error: cannot read .env: {e}");
         return ExitCode::from(1);
     }
+    let database_url_from_flag =
+        std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
     let cli = Cli::parse();
     sagasync::telemetry::init(cli.global.verbose, cli.global.quiet);
     let runtime = match tokio::runtime::Runtime::new() {
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(sagasync::commands::run(cli)) {
+    match runtime.block_on(sagasync::commands::run(cli, database_url_from_flag)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

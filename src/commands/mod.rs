@@ -1,9 +1,12 @@
 //! The command layer: one module per subcommand, each an `Args` struct and a `run`.
 //! Commands turn flags into library calls and render the results; they hold no logic.
 
+pub mod bench;
+pub mod demo;
 pub mod input;
 pub mod keys;
 pub mod migrate;
+pub mod sandbox;
 pub mod sync;
 
 use std::process::ExitCode;
@@ -20,6 +23,9 @@ pub const ENCRYPTION_KEY_VAR: &str = "INVENTORY_ENCRYPTION_KEY";
 #[derive(Debug)]
 pub struct Context {
     pub global: GlobalArgs,
+    /// Whether `--database-url` was given on the command line (the demo then uses it;
+    /// otherwise it keeps to its own file, whatever `DATABASE_URL` says).
+    pub database_url_from_flag: bool,
 }
 
 impl Context {
@@ -35,12 +41,18 @@ impl Context {
 }
 
 /// Runs the parsed command line; the exit code is the command's.
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let ctx = Context { global: cli.global };
+pub async fn run(cli: Cli, database_url_from_flag: bool) -> anyhow::Result<ExitCode> {
+    let ctx = Context {
+        global: cli.global,
+        database_url_from_flag,
+    };
     match cli.command {
         Command::Keys(args) => keys::run(args, &ctx).await,
         Command::Migrate(args) => migrate::run(args, &ctx).await,
         Command::SyncCategories(args) => sync::run_categories(args, &ctx).await,
         Command::SyncProducts(args) => sync::run_products(args, &ctx).await,
+        Command::Demo(args) => demo::run(args, &ctx).await,
+        Command::Sandbox(args) => sandbox::run(args, &ctx).await,
+        Command::Bench(args) => bench::run(args, &ctx).await,
     }
 }

@@ -113,7 +113,7 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
     render(&report?, &args.report, "products")
 }
 
-fn finish_bar(bar: Option<ProgressBar>) {
+pub fn finish_bar(bar: Option<ProgressBar>) {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -11,8 +11,8 @@ use entity::sync_run::{RunStatus, Source};
 use entity::{category, external_category, product};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -33,6 +33,18 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_IN_FLIGHT_PAGES: usize = 2;
 /// Ids per `IN (...)` list.
 const IN_CHUNK: usize = 500;
+/// Rows per multi-row INSERT (13 columns: well under every backend's parameter limit).
+const BATCH_ROWS: usize = 500;
+
+/// Splits `items` into vectors of at most `size`.
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::new();
+    let mut it = items.into_iter().peekable();
+    while it.peek().is_some() {
+        out.push(it.by_ref().take(size).collect());
+    }
+    out
+}
 
 #[derive(Debug, Clone)]
 pub struct ProductSyncOptions {
@@ -335,10 +347,9 @@ async fn apply_page(
     let mut page = Stats::default();
     let mut unchanged: Vec<i32> = Vec::new();
     let mut issues: Vec<ItemIssue> = Vec::new();
+    let mut work: Vec<Work> = Vec::new();
+    // Plan (no writes): errors, unchanged items, and the work left.
     for entry in entries {
-        if interrupt.is_set() {
-            break;
-        }
         page.total += 1;
         let shown_id = entry
             .external_id
@@ -356,8 +367,7 @@ async fn apply_page(
         };
         let plan = CategoryPlan::of(state, &record.category);
         let hash = content_hash(&entry.raw, &plan);
-        let mapping = existing.get(&record.external_id);
-        if let Some(m) = mapping
+        if let Some(m) = existing.get(&record.external_id)
             && m.content_hash.as_deref() == Some(hash.as_str())
             && m.sync_status == SyncStatus::Synced
         {
@@ -375,33 +385,69 @@ async fn apply_page(
                 )
             });
         }
-        let savepoint = txn.begin().await?;
-        let applied = apply_item(
-            &savepoint, state, &record, mapping, &plan, &hash, &mut slugs,
-        )
-        .await;
-        match applied {
-            Ok(outcome) => {
-                savepoint.commit().await?;
-                if let Some((ext, local)) = outcome.new_category {
-                    state.categories.insert(ext, local);
-                }
-                if outcome.created {
-                    page.created += 1;
-                } else {
-                    page.updated += 1;
-                }
-                if let Some(m) = outcome.mapping {
-                    existing.insert(m.external_id, m);
-                }
+        work.push(Work {
+            record,
+            plan,
+            hash,
+            shown_id,
+            raw: entry.raw,
+        });
+    }
+    // Apply: all at once when nothing fails (the common case), else item by item.
+    let batched = match apply_batch(&txn, state, &work, &existing, &mut slugs).await? {
+        Some(outcome) => {
+            page.created += outcome.created;
+            page.updated += outcome.updated;
+            for m in outcome.mappings {
+                existing.insert(m.external_id, m);
             }
-            Err(e) => {
-                savepoint.rollback().await?;
-                let message = explain(&txn, &record, &e).await;
-                if let Some(m) = mapping {
-                    mark_error(&txn, m.id, state.run_id, &message).await?;
+            true
+        }
+        None => false,
+    };
+    if !batched {
+        for w in work {
+            if interrupt.is_set() {
+                page.total -= 1;
+                continue;
+            }
+            let mapping = existing.get(&w.record.external_id).cloned();
+            // Planned again: an earlier item of the page may have created its category.
+            let plan = CategoryPlan::of(state, &w.record.category);
+            let savepoint = txn.begin().await?;
+            let applied = apply_item(
+                &savepoint,
+                state,
+                &w.record,
+                mapping.as_ref(),
+                &plan,
+                &w.hash,
+                &mut slugs,
+            )
+            .await;
+            match applied {
+                Ok(outcome) => {
+                    savepoint.commit().await?;
+                    if let Some((ext, local)) = outcome.new_category {
+                        state.categories.insert(ext, local);
+                    }
+                    if outcome.created {
+                        page.created += 1;
+                    } else {
+                        page.updated += 1;
+                    }
+                    if let Some(m) = outcome.mapping {
+                        existing.insert(m.external_id, m);
+                    }
                 }
-                issues.push(issue(shown_id, message, &entry.raw));
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    let message = explain(&txn, &w.record, &e).await;
+                    if let Some(m) = &mapping {
+                        mark_error(&txn, m.id, state.run_id, &message).await?;
+                    }
+                    issues.push(issue(w.shown_id, message, &w.raw));
+                }
             }
         }
     }
@@ -423,6 +469,202 @@ async fn apply_page(
     save_figures(&txn, state.run_id, stats).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// An item that must be written.
+struct Work {
+    record: ProductRecord,
+    plan: CategoryPlan,
+    hash: String,
+    shown_id: Option<String>,
+    raw: Value,
+}
+
+struct BatchOutcome {
+    created: u64,
+    updated: u64,
+    mappings: Vec<external_product::Model>,
+}
+
+/// Writes a page's work in a few statements inside one savepoint: multi-row inserts for
+/// new products, plain updates for changed ones. `None` (savepoint rolled back, nothing
+/// written) when the batch cannot be used or one item fails; the caller then goes item
+/// by item, each in its own savepoint, so the guarantee is the same.
+async fn apply_batch(
+    txn: &DatabaseTransaction,
+    state: &State,
+    work: &[Work],
+    existing: &HashMap<i64, external_product::Model>,
+    slugs: &mut HashSet<String>,
+) -> Result<Option<BatchOutcome>, DbErr> {
+    let needs_category = work
+        .iter()
+        .any(|w| matches!(w.plan, CategoryPlan::Create { .. }));
+    // MySQL has no RETURNING to pair new rows with their ids.
+    if work.is_empty() || needs_category || txn.get_database_backend() == DbBackend::MySql {
+        return Ok((work.is_empty()).then(|| BatchOutcome {
+            created: 0,
+            updated: 0,
+            mappings: Vec::new(),
+        }));
+    }
+    let mut picked = slugs.clone();
+    let savepoint = txn.begin().await?;
+    match write_batch(&savepoint, state, work, existing, &mut picked).await {
+        Ok(outcome) => {
+            savepoint.commit().await?;
+            *slugs = picked;
+            Ok(Some(outcome))
+        }
+        Err(e) => {
+            tracing::debug!("batch write failed, going item by item: {e}");
+            savepoint.rollback().await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn write_batch(
+    txn: &DatabaseTransaction,
+    state: &State,
+    work: &[Work],
+    existing: &HashMap<i64, external_product::Model>,
+    slugs: &mut HashSet<String>,
+) -> Result<BatchOutcome, DbErr> {
+    let now = Utc::now();
+    let mut new_products = Vec::new();
+    let mut new_items: Vec<(&Work, String)> = Vec::new();
+    let mut updated = 0;
+    let mut seen = HashSet::new();
+    for w in work {
+        if !seen.insert(w.record.external_id) {
+            return Err(DbErr::Custom(format!(
+                "product {} twice in one page",
+                w.record.external_id
+            )));
+        }
+        let (fields, link) = rows(state, &w.record, &w.plan, None, &w.hash, now);
+        match existing.get(&w.record.external_id) {
+            Some(m) => {
+                update_rows(txn, m, fields, link).await?;
+                updated += 1;
+            }
+            None => {
+                let slug = pick_slug(slugs, &w.record);
+                new_products.push(product::ActiveModel {
+                    slug: Set(slug.clone()),
+                    created_at: Set(now),
+                    ..fields
+                });
+                new_items.push((w, slug));
+            }
+        }
+    }
+    let mut mappings = Vec::with_capacity(new_items.len());
+    let mut ids: HashMap<String, i32> = HashMap::with_capacity(new_items.len());
+    for chunk in chunked(new_products, BATCH_ROWS) {
+        for p in Product::insert_many(chunk).exec_with_returning(txn).await? {
+            ids.insert(p.slug, p.id);
+        }
+    }
+    let mut links = Vec::with_capacity(new_items.len());
+    for (w, slug) in &new_items {
+        let product_id = *ids
+            .get(slug)
+            .ok_or_else(|| DbErr::Custom(format!("no id for {slug}")))?;
+        let (_, link) = rows(state, &w.record, &w.plan, None, &w.hash, now);
+        links.push(external_product::ActiveModel {
+            product_id: Set(product_id),
+            ..link
+        });
+    }
+    for chunk in chunked(links, BATCH_ROWS) {
+        mappings.extend(
+            ExternalProduct::insert_many(chunk)
+                .exec_with_returning(txn)
+                .await?,
+        );
+    }
+    Ok(BatchOutcome {
+        created: mappings.len() as u64,
+        updated,
+        mappings,
+    })
+}
+
+/// The product's columns and its link's columns, as an item is written.
+fn rows(
+    state: &State,
+    record: &ProductRecord,
+    plan: &CategoryPlan,
+    created_category: Option<i32>,
+    hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> (product::ActiveModel, external_product::ActiveModel) {
+    let category_id = match plan {
+        CategoryPlan::Known(local) => Some(*local),
+        CategoryPlan::Create { .. } => created_category,
+        CategoryPlan::None | CategoryPlan::Unknown(_) => None,
+    };
+    let fields = product::ActiveModel {
+        title: Set(record.title.clone()),
+        description: Set(record.description.clone()),
+        price: Set(Money(record.price)),
+        discount_price: Set(record.discount_price.map(Money)),
+        category_id: Set(category_id),
+        brand: Set(record.brand.clone()),
+        sku: Set(record.sku.clone()),
+        stock: Set(record.stock),
+        is_available: Set(record.is_available),
+        image_urls: Set(json!(record.image_urls)),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let link = external_product::ActiveModel {
+        external_id: Set(record.external_id),
+        external_sku: Set(record.sku.clone()),
+        external_category_id: Set(record.category.as_ref().map(CategoryRef::id)),
+        api_key_id: Set(state.api_key_id),
+        api_key_name: Set(Some(state.api_key_name.clone())),
+        sync_status: Set(SyncStatus::Synced),
+        sync_error: Set(None),
+        content_hash: Set(Some(hash.to_owned())),
+        last_seen_run_id: Set(Some(state.run_id)),
+        last_synced_at: Set(now),
+        ..Default::default()
+    };
+    (fields, link)
+}
+
+async fn update_rows(
+    txn: &DatabaseTransaction,
+    mapping: &external_product::Model,
+    fields: product::ActiveModel,
+    link: external_product::ActiveModel,
+) -> Result<(), DbErr> {
+    Product::update_many()
+        .set(fields)
+        .filter(product::Column::Id.eq(mapping.product_id))
+        .exec(txn)
+        .await?;
+    ExternalProduct::update_many()
+        .set(link)
+        .filter(external_product::Column::Id.eq(mapping.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// `slugify(title)`, or with `-{external_id}` when taken; reserves the one chosen.
+fn pick_slug(slugs: &mut HashSet<String>, record: &ProductRecord) -> String {
+    let base = slugify(&record.title);
+    let slug = if slugs.contains(&base) {
+        with_suffix(&base, record.external_id)
+    } else {
+        base
+    };
+    slugs.insert(slug.clone());
+    slug
 }
 
 /// The reason an item failed, in words a person can act on.
@@ -482,40 +724,13 @@ async fn apply_item(
 ) -> Result<ItemOutcome, DbErr> {
     let now = Utc::now();
     let (category_id, new_category) = match plan {
-        CategoryPlan::Known(local) => (Some(*local), None),
         CategoryPlan::Create { external_id, name } => {
             let local = create_category(txn, *external_id, name).await?;
             (Some(local), Some((*external_id, local)))
         }
-        CategoryPlan::None | CategoryPlan::Unknown(_) => (None, None),
+        _ => (None, None),
     };
-    let fields = product::ActiveModel {
-        title: Set(record.title.clone()),
-        description: Set(record.description.clone()),
-        price: Set(Money(record.price)),
-        discount_price: Set(record.discount_price.map(Money)),
-        category_id: Set(category_id),
-        brand: Set(record.brand.clone()),
-        sku: Set(record.sku.clone()),
-        stock: Set(record.stock),
-        is_available: Set(record.is_available),
-        image_urls: Set(json!(record.image_urls)),
-        updated_at: Set(now),
-        ..Default::default()
-    };
-    let link = external_product::ActiveModel {
-        external_id: Set(record.external_id),
-        external_sku: Set(record.sku.clone()),
-        external_category_id: Set(record.category.as_ref().map(CategoryRef::id)),
-        api_key_id: Set(state.api_key_id),
-        api_key_name: Set(Some(state.api_key_name.clone())),
-        sync_status: Set(SyncStatus::Synced),
-        sync_error: Set(None),
-        content_hash: Set(Some(hash.to_owned())),
-        last_seen_run_id: Set(Some(state.run_id)),
-        last_synced_at: Set(now),
-        ..Default::default()
-    };
+    let (fields, link) = rows(state, record, plan, category_id, hash, now);
     match mapping {
         Some(m) => {
             Product::update_many()

@@ -1,0 +1,323 @@
+//! The benchmark: the catalog sync against the in-process sandbox, phase by phase,
+//! next to the floor (a plain prepared-statement insert of the same rows, no HTTP, no
+//! ORM). Returns figures; `commands::bench` prints them.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use serde::Serialize;
+
+use crate::b2b::parse::parse_product;
+use crate::b2b::{B2bClient, B2bSettings};
+use crate::keys::ActiveKey;
+use crate::sandbox::data::Catalog;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::secret::Secret;
+use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
+use crate::sync::products::{DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products};
+use crate::sync::slug::slugify;
+use crate::sync::{Interrupt, no_observer};
+
+/// Rows generated, then inserted, at a time by the floor measurement.
+const FLOOR_CHUNK: usize = 5_000;
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub products: usize,
+    pub categories: usize,
+    pub page_size: u32,
+    pub seed: u64,
+    /// Share of products changed before the last phase.
+    pub changed_share: f64,
+}
+
+/// One measured phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub backend: String,
+    pub phase: String,
+    pub items: u64,
+    pub seconds: f64,
+    pub items_per_sec: f64,
+    pub peak_rss_mb: Option<f64>,
+    /// items/s as a share of the floor's items/s on the same backend.
+    pub ratio_to_floor: Option<f64>,
+}
+
+/// Peak resident memory since the last reset, in MB (Linux; `None` elsewhere).
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Resets the peak so the next reading covers one phase only (Linux).
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn phase(backend: &str, name: &str, items: u64, took: Duration) -> Phase {
+    let seconds = took.as_secs_f64();
+    Phase {
+        backend: backend.to_owned(),
+        phase: name.to_owned(),
+        items,
+        seconds,
+        items_per_sec: items as f64 / seconds.max(1e-9),
+        peak_rss_mb: peak_rss_mb(),
+        ratio_to_floor: None,
+    }
+}
+
+/// Runs every phase on `db` (fresh and migrated) against a fresh sandbox.
+pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Vec<Phase>> {
+    let backend = crate::db::backend_name(db.get_database_backend());
+    let api_key = "b2c_1_bench".to_owned();
+    let config = SandboxConfig {
+        seed: opts.seed,
+        categories: opts.categories,
+        products: opts.products,
+        api_key: api_key.clone(),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
+    let key = ActiveKey {
+        id: None,
+        name: "bench".to_owned(),
+        secret: Secret::new(api_key),
+    };
+    let settings = B2bSettings {
+        base_url: sandbox.b2b_url(),
+        timeout: Duration::from_secs(60),
+        max_retries: 3,
+    };
+    let client = B2bClient::new(&settings, key)?;
+    let sync_opts = ProductSyncOptions {
+        endpoint: DEFAULT_PRODUCTS_ENDPOINT.to_owned(),
+        page_size: opts.page_size,
+        site_id: None,
+    };
+    let interrupt = Interrupt::new();
+    sync_categories(
+        db,
+        &client,
+        DEFAULT_CATEGORIES_ENDPOINT,
+        no_observer(),
+        &interrupt,
+    )
+    .await?;
+
+    let mut phases = Vec::new();
+    for name in [
+        "first sync (all created)",
+        "re-sync, nothing changed",
+        "re-sync, changed share",
+    ] {
+        if name.ends_with("changed share") {
+            sandbox.mutate(opts.changed_share).await;
+        }
+        reset_peak_rss();
+        let started = Instant::now();
+        let report = sync_products(db, &client, &sync_opts, no_observer(), &interrupt).await?;
+        let label = name.replace(
+            "changed share",
+            &format!("{:.0}% changed", opts.changed_share * 100.0),
+        );
+        phases.push(phase(
+            backend,
+            &label,
+            report.stats.total,
+            started.elapsed(),
+        ));
+    }
+    sandbox.stop().await;
+    Ok(phases)
+}
+
+/// The floor: the same product rows inserted with prepared statements in one
+/// transaction, straight through sqlx, into `db` (fresh and migrated).
+pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Phase> {
+    let backend = db.get_database_backend();
+    let catalog = Catalog::new(opts.seed, opts.categories, opts.products);
+    reset_peak_rss();
+    let mut inserting = Duration::ZERO;
+    let now = chrono::Utc::now();
+    let mut inserted = 0u64;
+    let (p, e) = match backend {
+        DbBackend::Postgres => (
+            "INSERT INTO products (title, slug, description, price, discount_price, category_id, brand, sku, stock, is_available, image_urls, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4::numeric, $5::numeric, NULL, $6, $7, $8, $9, $10::json, $11, $11) RETURNING id",
+            "INSERT INTO external_products (product_id, external_id, external_sku, sync_status, content_hash, last_synced_at) VALUES ($1, $2, $3, 'synced', $4, $5)",
+        ),
+        _ => (
+            "INSERT INTO products (title, slug, description, price, discount_price, category_id, brand, sku, stock, is_available, image_urls, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO external_products (product_id, external_id, external_sku, sync_status, content_hash, last_synced_at) VALUES (?, ?, ?, 'synced', ?, ?)",
+        ),
+    };
+    let mut start = 0;
+    match backend {
+        DbBackend::Sqlite => {
+            let mut tx = db.get_sqlite_connection_pool().begin().await?;
+            while start < opts.products {
+                let rows = floor_rows(&catalog, start);
+                let t = Instant::now();
+                for r in &rows {
+                    let (id,): (i32,) = sea_orm::sqlx::query_as(p)
+                        .bind(&r.title)
+                        .bind(&r.slug)
+                        .bind(&r.description)
+                        .bind(&r.price)
+                        .bind(&r.discount)
+                        .bind(&r.brand)
+                        .bind(&r.sku)
+                        .bind(r.stock)
+                        .bind(r.available)
+                        .bind(&r.images)
+                        .bind(now)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sea_orm::sqlx::query(e)
+                        .bind(id)
+                        .bind(r.external_id)
+                        .bind(&r.sku)
+                        .bind(&r.hash)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                inserting += t.elapsed();
+                inserted += rows.len() as u64;
+                start += FLOOR_CHUNK;
+            }
+            let t = Instant::now();
+            tx.commit().await?;
+            inserting += t.elapsed();
+        }
+        DbBackend::Postgres => {
+            let mut tx = db.get_postgres_connection_pool().begin().await?;
+            while start < opts.products {
+                let rows = floor_rows(&catalog, start);
+                let t = Instant::now();
+                for r in &rows {
+                    let (id,): (i32,) = sea_orm::sqlx::query_as(p)
+                        .bind(&r.title)
+                        .bind(&r.slug)
+                        .bind(&r.description)
+                        .bind(&r.price)
+                        .bind(&r.discount)
+                        .bind(&r.brand)
+                        .bind(&r.sku)
+                        .bind(r.stock)
+                        .bind(r.available)
+                        .bind(&r.images)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sea_orm::sqlx::query(e)
+                        .bind(id)
+                        .bind(r.external_id)
+                        .bind(&r.sku)
+                        .bind(&r.hash)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                inserting += t.elapsed();
+                inserted += rows.len() as u64;
+                start += FLOOR_CHUNK;
+            }
+            let t = Instant::now();
+            tx.commit().await?;
+            inserting += t.elapsed();
+        }
+        other => anyhow::bail!("the floor is measured on SQLite and PostgreSQL, not {other:?}"),
+    }
+    Ok(phase(
+        crate::db::backend_name(backend),
+        "floor: prepared inserts, one transaction",
+        inserted,
+        inserting,
+    ))
+}
+
+struct FloorRow {
+    external_id: i64,
+    title: String,
+    slug: String,
+    description: String,
+    price: String,
+    discount: Option<String>,
+    brand: Option<String>,
+    sku: Option<String>,
+    stock: i32,
+    available: bool,
+    images: String,
+    hash: String,
+}
+
+fn floor_rows(catalog: &Catalog, start: usize) -> Vec<FloorRow> {
+    let end = (start + FLOOR_CHUNK).min(catalog.products);
+    (start..end)
+        .filter_map(|i| catalog.product_at(None, i))
+        .filter_map(|raw| parse_product(&raw).ok())
+        .map(|r| FloorRow {
+            slug: format!("{}-{}", slugify(&r.title), r.external_id),
+            external_id: r.external_id,
+            title: r.title,
+            description: r.description,
+            price: r.price.to_string(),
+            discount: r.discount_price.map(|d| d.to_string()),
+            brand: r.brand,
+            sku: r.sku,
+            stock: r.stock,
+            available: r.is_available,
+            images: serde_json::to_string(&r.image_urls).unwrap_or_else(|_| "[]".to_owned()),
+            hash: "0".repeat(64),
+        })
+        .collect()
+}
+
+/// Opens a fresh, migrated benchmark database: a new SQLite file in `dir`, or a new
+/// database on the PostgreSQL server at `server_url` (dropped by [`drop_database`]).
+pub async fn fresh_database(
+    server_url: Option<&str>,
+    dir: &std::path::Path,
+    name: &str,
+) -> anyhow::Result<(DatabaseConnection, Option<String>)> {
+    match server_url {
+        None => {
+            let path = dir.join(format!("{name}.db"));
+            let _ = std::fs::remove_file(&path);
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            Ok((crate::db::open(&url, false).await?, None))
+        }
+        Some(server) => {
+            let db_name = format!("sagasync_bench_{}_{name}", std::process::id());
+            let admin = crate::db::connect(server, false).await?;
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name}"))
+                .await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {db_name}"))
+                .await?;
+            admin.close().await?;
+            let mut url = url::Url::parse(server).context("the PostgreSQL URL")?;
+            url.set_path(&format!("/{db_name}"));
+            Ok((crate::db::open(url.as_str(), false).await?, Some(db_name)))
+        }
+    }
+}
+
+/// Drops a database made by [`fresh_database`] on `server_url`.
+pub async fn drop_database(server_url: &str, db_name: &str) -> anyhow::Result<()> {
+    let admin = crate::db::connect(server_url, false).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+        .await?;
+    admin.close().await?;
+    Ok(())
+}

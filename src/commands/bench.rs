@@ -1,0 +1,104 @@
+//! `sagasync bench`: measure the catalog sync against its floor, print the figures.
+
+use std::process::ExitCode;
+
+use clap::Args;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use super::Context;
+use crate::bench::{BenchOptions, Phase, drop_database, floor, fresh_database, run as run_phases};
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Products in the sandbox catalog
+    #[arg(long, default_value_t = 100_000)]
+    pub products: usize,
+    /// Categories in the sandbox catalog
+    #[arg(long, default_value_t = 2_000)]
+    pub categories: usize,
+    /// Page size asked of the sandbox
+    #[arg(long, default_value_t = 100)]
+    pub page_size: u32,
+    /// Share of products changed before the last phase
+    #[arg(long, default_value_t = 0.1)]
+    pub changed: f64,
+    /// Also measure on this PostgreSQL server (a fresh database is made and dropped)
+    #[arg(long, env = "TEST_POSTGRES_URL")]
+    pub postgres: Option<String>,
+    /// Only SQLite, even when TEST_POSTGRES_URL is set
+    #[arg(long)]
+    pub sqlite_only: bool,
+    /// One JSON array on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
+    let opts = BenchOptions {
+        products: args.products,
+        categories: args.categories,
+        page_size: args.page_size,
+        seed: 42,
+        changed_share: args.changed,
+    };
+    let dir = tempfile::tempdir()?;
+    let mut servers: Vec<Option<String>> = vec![None];
+    if !args.sqlite_only
+        && let Some(pg) = args.postgres.clone().filter(|u| !u.is_empty())
+    {
+        servers.push(Some(pg));
+    }
+    let mut all: Vec<Phase> = Vec::new();
+    for server in servers {
+        let (floor_db, floor_name) = fresh_database(server.as_deref(), dir.path(), "floor").await?;
+        let floor_phase = floor(&floor_db, &opts).await?;
+        floor_db.close().await?;
+        let (db, name) = fresh_database(server.as_deref(), dir.path(), "sync").await?;
+        let mut phases = run_phases(&db, &opts).await?;
+        db.close().await?;
+        for p in &mut phases {
+            p.ratio_to_floor = Some(p.items_per_sec / floor_phase.items_per_sec.max(1e-9));
+        }
+        all.push(floor_phase);
+        all.extend(phases);
+        if let Some(server) = &server {
+            for n in [floor_name, name].into_iter().flatten() {
+                drop_database(server, &n).await?;
+            }
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "backend",
+        "phase",
+        "items",
+        "wall (s)",
+        "items/s",
+        "vs floor",
+        "peak RSS (MB)",
+    ]);
+    for p in &all {
+        table.add_row([
+            p.backend.clone(),
+            p.phase.clone(),
+            p.items.to_string(),
+            format!("{:.2}", p.seconds),
+            format!("{:.0}", p.items_per_sec),
+            p.ratio_to_floor
+                .map(|r| format!("{:.0}%", r * 100.0))
+                .unwrap_or_else(|| "-".into()),
+            p.peak_rss_mb
+                .map(|m| format!("{m:.0}"))
+                .unwrap_or_else(|| "?".into()),
+        ]);
+    }
+    println!(
+        "{} products, {} categories, page size {}\n{table}",
+        opts.products, opts.categories, opts.page_size
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,217 @@
+//! `sagasync demo`: the whole job on a fresh machine, against the in-process sandbox.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use entity::prelude::*;
+use entity::{category, sync_run};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use super::Context;
+use super::sync::{finish_bar, observer};
+use crate::b2b::{B2bClient, B2bSettings};
+use crate::crypto::Cipher;
+use crate::keys;
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::secret::Secret;
+use crate::sync::RunReport;
+use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
+use crate::sync::products::{
+    DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products,
+};
+
+/// The demo's own database unless `--database-url` is given on the command line.
+pub const DEMO_DATABASE_URL: &str = "sqlite://sagasync-demo.db?mode=rwc";
+/// The name of the key the demo stores (replaced at each run).
+const DEMO_KEY_NAME: &str = "sandbox demo";
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the sandbox data
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Categories in the sandbox
+    #[arg(long, default_value_t = 60)]
+    pub categories: usize,
+    /// Products in the sandbox
+    #[arg(long, default_value_t = 2_000)]
+    pub products: usize,
+}
+
+/// A random sandbox key; never printed.
+fn random_api_key() -> Secret {
+    let noise: String = Cipher::generate_key()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(24)
+        .collect();
+    Secret::new(format!("b2c_1_{noise}"))
+}
+
+pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let url = if ctx.database_url_from_flag {
+        ctx.global.database_url.clone()
+    } else {
+        DEMO_DATABASE_URL.to_owned()
+    };
+    let db = crate::db::open(&url, ctx.global.verbose >= 2).await?;
+    let api_key = random_api_key();
+    let config = SandboxConfig {
+        seed: args.seed,
+        categories: args.categories,
+        products: args.products,
+        api_key: api_key.expose().to_owned(),
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
+    tracing::info!("sandbox B2B API at {}", sandbox.b2b_url());
+
+    // The user's encryption key when valid; else one that lives only in this process.
+    let cipher = ctx.cipher().unwrap_or_else(|_| {
+        Cipher::new(&Cipher::generate_key()).expect("a generated key is valid")
+    });
+    for old in keys::list(&db, None)
+        .await?
+        .into_iter()
+        .filter(|k| k.name == DEMO_KEY_NAME)
+    {
+        keys::remove(&db, old.id).await?;
+    }
+    keys::add(&db, &cipher, DEMO_KEY_NAME, &api_key, true).await?;
+    let key = keys::resolve_active(&db, Ok(&cipher), None).await?;
+    let settings = B2bSettings {
+        base_url: sandbox.b2b_url(),
+        timeout: Duration::from_secs(30),
+        max_retries: 3,
+    };
+    let client = B2bClient::new(&settings, key)?;
+
+    let interrupt = super::sync::interrupt_on_ctrl_c();
+    let (obs, bar) = observer(ctx.global.quiet);
+    let cats = sync_categories(&db, &client, DEFAULT_CATEGORIES_ENDPOINT, obs, &interrupt).await;
+    finish_bar(bar);
+    let cats = cats?;
+    let opts = ProductSyncOptions {
+        endpoint: DEFAULT_PRODUCTS_ENDPOINT.to_owned(),
+        page_size: DEFAULT_PAGE_SIZE,
+        site_id: None,
+    };
+    let (obs, bar) = observer(ctx.global.quiet);
+    let prods = sync_products(&db, &client, &opts, obs, &interrupt).await;
+    finish_bar(bar);
+    let prods = prods?;
+    sandbox.stop().await;
+
+    print_summary(&db, &url, &[("categories", &cats), ("products", &prods)]).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn print_summary(
+    db: &DatabaseConnection,
+    url: &str,
+    runs: &[(&str, &RunReport)],
+) -> anyhow::Result<()> {
+    let mut rows = Table::new();
+    rows.load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["table", "rows"]);
+    let counts = [
+        ("categories", Category::find().count(db).await?),
+        (
+            "external_categories",
+            ExternalCategory::find().count(db).await?,
+        ),
+        ("products", Product::find().count(db).await?),
+        (
+            "external_products",
+            ExternalProduct::find().count(db).await?,
+        ),
+        ("api_keys", ApiKey::find().count(db).await?),
+        ("sync_runs", SyncRun::find().count(db).await?),
+        ("sync_errors", SyncError::find().count(db).await?),
+    ];
+    for (t, n) in counts {
+        rows.add_row([t.to_owned(), n.to_string()]);
+    }
+    println!("Rows per table\n{rows}\n");
+
+    println!("Category tree (first two levels)");
+    let roots = Category::find()
+        .filter(category::Column::ParentId.is_null())
+        .order_by_asc(category::Column::Name)
+        .all(db)
+        .await?;
+    for root in roots.iter().take(8) {
+        let children: Vec<String> = Category::find()
+            .filter(category::Column::ParentId.eq(root.id))
+            .order_by_asc(category::Column::Name)
+            .limit(6)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        println!("  {}", root.name);
+        for c in children {
+            println!("    └ {c}");
+        }
+    }
+    if roots.len() > 8 {
+        println!("  … and {} more top-level categories", roots.len() - 8);
+    }
+
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+        "run",
+        "kind",
+        "status",
+        "total",
+        "created",
+        "updated",
+        "unchanged",
+        "missing",
+        "errors",
+        "warnings",
+    ]);
+    for (kind, r) in runs {
+        let s = &r.stats;
+        let status = SyncRun::find_by_id(r.run_id)
+            .select_only()
+            .column(sync_run::Column::Status)
+            .into_tuple::<sync_run::RunStatus>()
+            .one(db)
+            .await?
+            .map(|s| format!("{s:?}").to_lowercase())
+            .unwrap_or_default();
+        table.add_row([
+            r.run_id.to_string(),
+            (*kind).to_owned(),
+            status,
+            s.total.to_string(),
+            s.created.to_string(),
+            s.updated.to_string(),
+            s.unchanged.to_string(),
+            s.missing.to_string(),
+            s.errors.to_string(),
+            s.warnings.to_string(),
+        ]);
+    }
+    println!("\nRuns\n{table}\n");
+    let location = url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p));
+    match location {
+        Some(path) => {
+            let abs = std::fs::canonicalize(path)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| path.to_owned());
+            println!("Database: {abs} (run the demo again to see `unchanged`)");
+        }
+        None => println!("Database: {}", crate::db::redact_url(url)),
+    }
+    Ok(())
+}
