@@ -19,7 +19,7 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Page cache of each SQLite connection, KiB: a page of products stays in memory
 /// until its commit instead of spilling to the WAL item by item.
-const SQLITE_CACHE_KIB: u32 = 32 * 1024;
+const SQLITE_CACHE_KIB: u32 = 16 * 1024;
 
 /// Connections in the pool: enough for a fetch and a writer to overlap.
 const MAX_CONNECTIONS: u32 = 8;
@@ -63,7 +63,10 @@ async fn connect_with(
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
                 .pragma("temp_store", "memory")
-        });
+        })
+        // A generic plan made while a table was empty (no statistics yet) would scan it
+        // whole for ever after; plan each statement with its parameters instead.
+        .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
     Database::connect(opts)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(url)))

@@ -191,16 +191,22 @@ impl Catalog {
             1 => json!(units),
             _ => json!(format!("{units}.{frac:02}")),
         };
-        let stock = (r(6) % 500) as i64 - if r(7) % 30 == 0 { 600 } else { 0 } + changes as i64;
+        let stock =
+            (r(6) % 500) as i64 - if r(7).is_multiple_of(30) { 600 } else { 0 } + changes as i64;
         let category = self.category_ids[(r(8) % self.category_ids.len() as u64) as usize];
         let mut p = json!({ "id": id, "is_available_b2c": r(9) % 20 != 0 });
         let obj = p.as_object_mut().expect("an object");
         obj.insert(
-            if r(10) % 8 == 0 { "title" } else { "name" }.into(),
+            if r(10).is_multiple_of(8) {
+                "title"
+            } else {
+                "name"
+            }
+            .into(),
             json!(name),
         );
         obj.insert(
-            if r(11) % 12 == 0 {
+            if r(11).is_multiple_of(12) {
                 "price"
             } else {
                 "selling_price"
@@ -240,7 +246,7 @@ impl Catalog {
                 );
             }
         }
-        if r(14) % 10 == 0 {
+        if r(14).is_multiple_of(10) {
             obj.insert(
                 "discount_price".into(),
                 json!(format!("{}.00", units * 9 / 10)),
@@ -260,7 +266,7 @@ impl Catalog {
 /// The sites of product `index`: one, and a few have two.
 fn sites_of(seed: u64, index: usize) -> Vec<i64> {
     let first = (index as i64 % SITES) + 1;
-    if mix(seed, index as u64, 99) % 25 == 0 {
+    if mix(seed, index as u64, 99).is_multiple_of(25) {
         vec![first, first % SITES + 1]
     } else {
         vec![first]
@@ -312,7 +318,7 @@ fn build_categories(seed: u64, n: usize) -> (Vec<Value>, Vec<i64>) {
                 obj.insert("parent_id".into(), json!(p));
             }
         }
-        if r(7) % 2 == 0 {
+        if r(7).is_multiple_of(2) {
             obj.insert(
                 "image".into(),
                 json!({"url": format!("https://cdn.example.invalid/c/{id}.png")}),

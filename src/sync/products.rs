@@ -33,8 +33,15 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_IN_FLIGHT_PAGES: usize = 2;
 /// Ids per `IN (...)` list.
 const IN_CHUNK: usize = 500;
-/// Rows per multi-row INSERT (13 columns: well under every backend's parameter limit).
-const BATCH_ROWS: usize = 500;
+/// Rows per multi-row INSERT: large on SQLite (in-process, each statement costs a thread
+/// hop); small elsewhere, because sqlx 0.9.0 leaves Nagle's algorithm on and a message
+/// past a few kilobytes then waits ~40 ms for a delayed ACK (sqlx issue #4335).
+fn batch_rows(backend: DbBackend) -> usize {
+    match backend {
+        DbBackend::Sqlite => 500,
+        _ => 25,
+    }
+}
 
 /// Splits `items` into vectors of at most `size`.
 fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
@@ -336,10 +343,6 @@ async fn apply_page(
             (Ok(r), Some(id)) if !existing.contains_key(&id) => Some(slugify(&r.title)),
             _ => None,
         })
-        .flat_map(|s| {
-            let suffixed = s.clone();
-            [s, suffixed]
-        })
         .collect();
     let mut slugs = taken_slugs(db, candidates).await?;
 
@@ -562,7 +565,8 @@ async fn write_batch(
     }
     let mut mappings = Vec::with_capacity(new_items.len());
     let mut ids: HashMap<String, i32> = HashMap::with_capacity(new_items.len());
-    for chunk in chunked(new_products, BATCH_ROWS) {
+    let rows_per_insert = batch_rows(txn.get_database_backend());
+    for chunk in chunked(new_products, rows_per_insert) {
         for p in Product::insert_many(chunk).exec_with_returning(txn).await? {
             ids.insert(p.slug, p.id);
         }
@@ -578,7 +582,7 @@ async fn write_batch(
             ..link
         });
     }
-    for chunk in chunked(links, BATCH_ROWS) {
+    for chunk in chunked(links, rows_per_insert) {
         mappings.extend(
             ExternalProduct::insert_many(chunk)
                 .exec_with_returning(txn)

@@ -1,0 +1,81 @@
+//! `sagasync demo` end to end, and `sagasync bench` at a small size (no timing asserted).
+
+use entity::prelude::*;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+use crate::helpers::{Backend, TestDb, assert_ok, run, run_on, sagasync, stdout};
+
+fn demo(db: &TestDb) -> std::process::Output {
+    run(sagasync(db).args(["demo", "--products", "300", "--categories", "25", "-q"]))
+}
+
+#[tokio::test]
+async fn demo_syncs_everything_and_its_database_holds_what_the_summary_says() {
+    run_on(Backend::Sqlite, |db| async move {
+        // DATABASE_URL is set by the helper: the demo must keep to its own file.
+        let out = demo(&db);
+        assert_ok(&out);
+        let summary = stdout(&out);
+        assert!(
+            summary.contains("Rows per table") && summary.contains("Category tree"),
+            "{summary}"
+        );
+        let file = db.dir().join("sagasync-demo.db");
+        assert!(summary.contains(&file.display().to_string()), "{summary}");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let conn = sagasync::db::open(&url, false)
+            .await
+            .expect("open the demo database");
+        assert_eq!(Product::find().count(&conn).await.expect("count"), 300);
+        assert_eq!(Category::find().count(&conn).await.expect("count"), 25);
+        assert!(summary.contains("│ products            ┆ 300"), "{summary}");
+        assert_eq!(
+            Product::find()
+                .count(&db.open().await)
+                .await
+                .expect("count"),
+            0,
+            "DATABASE_URL untouched"
+        );
+
+        let again = demo(&db);
+        assert_ok(&again);
+        let runs = SyncRun::find().all(&conn).await.expect("runs");
+        assert_eq!(runs.len(), 4);
+        assert_eq!(
+            (runs[3].total, runs[3].unchanged),
+            (300, 300),
+            "the second run shows unchanged"
+        );
+        assert!(
+            !stdout(&again).contains("b2c_1_"),
+            "the demo key is never printed"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bench_runs_at_a_small_size_and_prints_its_figures() {
+    run_on(Backend::Sqlite, |db| async move {
+        let out = run(sagasync(&db).args([
+            "bench",
+            "--products",
+            "400",
+            "--categories",
+            "20",
+            "--sqlite-only",
+            "--json",
+        ]));
+        assert_ok(&out);
+        let phases: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let phases = phases.as_array().expect("a list");
+        assert_eq!(phases.len(), 4, "floor + three sync phases");
+        for p in phases {
+            assert_eq!(p["items"], 400, "{p}");
+            assert!(p["items_per_sec"].as_f64().is_some_and(|v| v > 0.0));
+        }
+        assert!(phases[1]["ratio_to_floor"].is_f64());
+    })
+    .await;
+}
