@@ -148,7 +148,7 @@ pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Resu
     let (p, e) = match backend {
         DbBackend::Postgres => (
             "INSERT INTO products (title, slug, description, price, discount_price, category_id, brand, sku, stock, is_available, image_urls, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4::numeric, $5::numeric, NULL, $6, $7, $8, $9, $10::json, $11, $11) RETURNING id",
+             VALUES ($1, $2, $3, $4::numeric, $5::numeric, NULL, $6, $7, $8, $9, $10::json, $11, $12) RETURNING id",
             "INSERT INTO external_products (product_id, external_id, external_sku, sync_status, content_hash, last_synced_at) VALUES ($1, $2, $3, 'synced', $4, $5)",
         ),
         _ => (
@@ -157,83 +157,51 @@ pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Resu
             "INSERT INTO external_products (product_id, external_id, external_sku, sync_status, content_hash, last_synced_at) VALUES (?, ?, ?, 'synced', ?, ?)",
         ),
     };
-    let mut start = 0;
+    // The same loop for each backend's pool (sqlx types differ, the code does not).
+    macro_rules! insert_all {
+        ($pool:expr) => {{
+            let mut tx = $pool.begin().await?;
+            let mut start = 0;
+            while start < opts.products {
+                let rows = floor_rows(&catalog, start);
+                let t = Instant::now();
+                for r in &rows {
+                    let (id,): (i32,) = sea_orm::sqlx::query_as(p)
+                        .bind(&r.title)
+                        .bind(&r.slug)
+                        .bind(&r.description)
+                        .bind(&r.price)
+                        .bind(&r.discount)
+                        .bind(&r.brand)
+                        .bind(&r.sku)
+                        .bind(r.stock)
+                        .bind(r.available)
+                        .bind(&r.images)
+                        .bind(now)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    sea_orm::sqlx::query(e)
+                        .bind(id)
+                        .bind(r.external_id)
+                        .bind(&r.sku)
+                        .bind(&r.hash)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                inserting += t.elapsed();
+                inserted += rows.len() as u64;
+                start += FLOOR_CHUNK;
+            }
+            let t = Instant::now();
+            tx.commit().await?;
+            inserting += t.elapsed();
+        }};
+    }
     match backend {
-        DbBackend::Sqlite => {
-            let mut tx = db.get_sqlite_connection_pool().begin().await?;
-            while start < opts.products {
-                let rows = floor_rows(&catalog, start);
-                let t = Instant::now();
-                for r in &rows {
-                    let (id,): (i32,) = sea_orm::sqlx::query_as(p)
-                        .bind(&r.title)
-                        .bind(&r.slug)
-                        .bind(&r.description)
-                        .bind(&r.price)
-                        .bind(&r.discount)
-                        .bind(&r.brand)
-                        .bind(&r.sku)
-                        .bind(r.stock)
-                        .bind(r.available)
-                        .bind(&r.images)
-                        .bind(now)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    sea_orm::sqlx::query(e)
-                        .bind(id)
-                        .bind(r.external_id)
-                        .bind(&r.sku)
-                        .bind(&r.hash)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                inserting += t.elapsed();
-                inserted += rows.len() as u64;
-                start += FLOOR_CHUNK;
-            }
-            let t = Instant::now();
-            tx.commit().await?;
-            inserting += t.elapsed();
-        }
-        DbBackend::Postgres => {
-            let mut tx = db.get_postgres_connection_pool().begin().await?;
-            while start < opts.products {
-                let rows = floor_rows(&catalog, start);
-                let t = Instant::now();
-                for r in &rows {
-                    let (id,): (i32,) = sea_orm::sqlx::query_as(p)
-                        .bind(&r.title)
-                        .bind(&r.slug)
-                        .bind(&r.description)
-                        .bind(&r.price)
-                        .bind(&r.discount)
-                        .bind(&r.brand)
-                        .bind(&r.sku)
-                        .bind(r.stock)
-                        .bind(r.available)
-                        .bind(&r.images)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    sea_orm::sqlx::query(e)
-                        .bind(id)
-                        .bind(r.external_id)
-                        .bind(&r.sku)
-                        .bind(&r.hash)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                inserting += t.elapsed();
-                inserted += rows.len() as u64;
-                start += FLOOR_CHUNK;
-            }
-            let t = Instant::now();
-            tx.commit().await?;
-            inserting += t.elapsed();
-        }
+        DbBackend::Sqlite => insert_all!(db.get_sqlite_connection_pool()),
+        DbBackend::Postgres => insert_all!(db.get_postgres_connection_pool()),
         other => anyhow::bail!("the floor is measured on SQLite and PostgreSQL, not {other:?}"),
     }
     Ok(phase(

@@ -19,22 +19,27 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Page cache of each SQLite connection, KiB: a page of products stays in memory
 /// until its commit instead of spilling to the WAL item by item.
-const SQLITE_CACHE_KIB: u32 = 16 * 1024;
+const SQLITE_CACHE_KIB: u32 = 8 * 1024;
 
 /// Connections in the pool: enough for a fetch and a writer to overlap.
 const MAX_CONNECTIONS: u32 = 8;
+/// SQLite has one writer at a time; each connection keeps its own page cache, so a few
+/// connections bound the memory of a long sync.
+const SQLITE_MAX_CONNECTIONS: u32 = 3;
 
 /// Connects without touching the schema. SQLite gets WAL, `foreign_keys=ON`,
 /// `synchronous=NORMAL` and a busy timeout; the file is created when missing.
 pub async fn connect(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
     // Each connection to an in-memory SQLite database is a database of its own.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    connect_with(
-        url,
-        log_statements,
-        if in_memory { 1 } else { MAX_CONNECTIONS },
-    )
-    .await
+    let max = if in_memory {
+        1
+    } else if url.starts_with("sqlite:") {
+        SQLITE_MAX_CONNECTIONS
+    } else {
+        MAX_CONNECTIONS
+    };
+    connect_with(url, log_statements, max).await
 }
 
 /// Connects with a single connection: schema changes that set per-connection state

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use entity::category;
 use entity::prelude::*;
-use entity::{category, sync_run};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 
 use super::Context;
-use super::sync::{finish_bar, observer};
+use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::crypto::Cipher;
 use crate::keys;
@@ -165,40 +165,11 @@ async fn print_summary(
     }
 
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header([
-        "run",
-        "kind",
-        "status",
-        "total",
-        "created",
-        "updated",
-        "unchanged",
-        "missing",
-        "errors",
-        "warnings",
-    ]);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(STATS_HEADER);
     for (kind, r) in runs {
-        let s = &r.stats;
-        let status = SyncRun::find_by_id(r.run_id)
-            .select_only()
-            .column(sync_run::Column::Status)
-            .into_tuple::<sync_run::RunStatus>()
-            .one(db)
-            .await?
-            .map(|s| format!("{s:?}").to_lowercase())
-            .unwrap_or_default();
-        table.add_row([
-            r.run_id.to_string(),
-            (*kind).to_owned(),
-            status,
-            s.total.to_string(),
-            s.created.to_string(),
-            s.updated.to_string(),
-            s.unchanged.to_string(),
-            s.missing.to_string(),
-            s.errors.to_string(),
-            s.warnings.to_string(),
-        ]);
+        table.add_row(stats_row(r, Some(kind)));
     }
     println!("\nRuns\n{table}\n");
     let location = url

@@ -174,6 +174,41 @@ pub fn observer(quiet: bool) -> (Observer, Option<ProgressBar>) {
     (observer, None)
 }
 
+/// Columns of a run's figures, as every command shows them.
+pub const STATS_HEADER: [&str; 10] = [
+    "run",
+    "kind",
+    "status",
+    "total",
+    "created",
+    "updated",
+    "unchanged",
+    "missing",
+    "errors",
+    "warnings",
+];
+
+/// A run's figures as a table row (`kind` when several kinds share the table).
+pub fn stats_row(report: &RunReport, kind: Option<&str>) -> Vec<String> {
+    let s = &report.stats;
+    let status = match report.status {
+        RunStatusKind::Succeeded => "succeeded",
+        RunStatusKind::Interrupted => "interrupted",
+    };
+    vec![
+        report.run_id.to_string(),
+        kind.unwrap_or("-").to_owned(),
+        status.to_owned(),
+        s.total.to_string(),
+        s.created.to_string(),
+        s.updated.to_string(),
+        s.unchanged.to_string(),
+        s.missing.to_string(),
+        s.errors.to_string(),
+        s.warnings.to_string(),
+    ]
+}
+
 /// Prints the report (table or JSON) and picks the exit code.
 pub fn render(report: &RunReport, args: &ReportArgs, what: &str) -> anyhow::Result<ExitCode> {
     if args.json {
@@ -181,32 +216,10 @@ pub fn render(report: &RunReport, args: &ReportArgs, what: &str) -> anyhow::Resu
     } else {
         let s = &report.stats;
         let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED).set_header([
-            "run",
-            "status",
-            "total",
-            "created",
-            "updated",
-            "unchanged",
-            "missing",
-            "errors",
-            "warnings",
-        ]);
-        let status = match report.status {
-            RunStatusKind::Succeeded => "succeeded",
-            RunStatusKind::Interrupted => "interrupted",
-        };
-        table.add_row([
-            report.run_id.to_string(),
-            status.to_owned(),
-            s.total.to_string(),
-            s.created.to_string(),
-            s.updated.to_string(),
-            s.unchanged.to_string(),
-            s.missing.to_string(),
-            s.errors.to_string(),
-            s.warnings.to_string(),
-        ]);
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(STATS_HEADER);
+        table.add_row(stats_row(report, Some(what)));
         println!("{what}:\n{table}");
         for issue in s.errors_list.iter().take(ERRORS_SHOWN) {
             let kind = if issue.warning { "warning" } else { "error" };

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 
 use super::products::fail;
 use super::run::{Run, save_figures, save_issues};
-use super::slug::{slugify, with_suffix};
 use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, RunStatusKind, Stats};
 use crate::b2b::B2bClient;
 use crate::b2b::parse::{CategoryRecord, external_id, parse_category};
@@ -344,17 +343,7 @@ async fn upsert(
             Upserted::Updated(Known { mapping, category })
         }
         None => {
-            let base = slugify(&rec.name);
-            let taken = Category::find()
-                .filter(category::Column::Slug.eq(base.as_str()))
-                .one(&txn)
-                .await?
-                .is_some();
-            let slug = if taken {
-                with_suffix(&base, rec.external_id)
-            } else {
-                base
-            };
+            let slug = super::slug::free_category_slug(&txn, &rec.name, rec.external_id).await?;
             let category = category::ActiveModel {
                 name: Set(rec.name.clone()),
                 slug: Set(slug),

@@ -29,8 +29,12 @@ use crate::db::{begin_write, is_unique_violation};
 pub const DEFAULT_PRODUCTS_ENDPOINT: &str = "b2c/products/";
 /// Default `page_size` asked of the API (it may send other sizes: `next` is followed).
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
-/// Pages fetched ahead while the current one is written.
-pub const MAX_IN_FLIGHT_PAGES: usize = 2;
+/// Pages fetched ahead while the current ones are written.
+pub const MAX_IN_FLIGHT_PAGES: usize = 8;
+/// Pages already fetched are applied together, up to this many items in one
+/// transaction: fewer commits when the API is faster than the database, and never
+/// more memory than `MAX_IN_FLIGHT_PAGES` pages.
+pub const MAX_ITEMS_PER_TRANSACTION: usize = 1_000;
 /// Ids per `IN (...)` list.
 const IN_CHUNK: usize = 500;
 /// Rows per multi-row INSERT: large on SQLite (in-process, each statement costs a thread
@@ -147,6 +151,11 @@ async fn run_pages(
     let fetcher = tokio::spawn(async move {
         while let Some(page) = pages.next_page().await {
             let failed = page.is_err();
+            let page = page.map(|p: NumberedPage| ReadPage {
+                number: p.number,
+                count: p.page.count,
+                entries: p.page.items.into_iter().map(Entry::read).collect(),
+            });
             if tx.send(page).await.is_err() || failed {
                 break;
             }
@@ -162,15 +171,34 @@ async fn run_pages(
             () = interrupt.wait() => return Ok(false),
         };
         let Some(page) = page else { break };
-        let page: NumberedPage = page?;
+        let page: ReadPage = page?;
         if page.number == 1
             && let Some(id) = client.key().id
         {
             crate::keys::mark_used(db, id).await?;
         }
-        let expected = page.page.count;
-        let number = page.number;
-        apply_page(db, &mut state, page.page.items, stats, interrupt).await?;
+        let expected = page.count;
+        let mut number = page.number;
+        let mut items = page.entries;
+        // Pages that are already here join this transaction.
+        let mut failed = None;
+        while items.len() < MAX_ITEMS_PER_TRANSACTION {
+            match rx.try_recv() {
+                Ok(Ok(more)) => {
+                    number = more.number;
+                    items.extend(more.entries);
+                }
+                Ok(Err(e)) => {
+                    failed = Some(e);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        apply_page(db, &mut state, items, stats, interrupt).await?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
         observer(Progress::Page {
             number,
             expected,
@@ -230,6 +258,26 @@ struct Entry {
     raw: Value,
     external_id: Option<i64>,
     record: Result<ProductRecord, String>,
+    digest: [u8; 32],
+}
+
+impl Entry {
+    /// Parses and digests an item; pure CPU work, done by the fetch task.
+    fn read(raw: Value) -> Entry {
+        Entry {
+            external_id: external_id(&raw),
+            record: parse_product(&raw).map_err(|e| e.0),
+            digest: raw_digest(&raw),
+            raw,
+        }
+    }
+}
+
+/// A fetched page, its items already parsed.
+struct ReadPage {
+    number: u32,
+    count: Option<u64>,
+    entries: Vec<Entry>,
 }
 
 /// What to do with an item's category.
@@ -268,9 +316,17 @@ impl CategoryPlan {
     }
 }
 
-fn content_hash(raw: &Value, plan: &CategoryPlan) -> String {
+/// The digest of an item as received (done on the fetch side, off the write path).
+fn raw_digest(raw: &Value) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(raw.to_string().as_bytes());
+    h.finalize().into()
+}
+
+/// What is stored and compared: the item's digest and whether its category resolves.
+fn content_hash(digest: &[u8; 32], plan: &CategoryPlan) -> String {
+    let mut h = Sha256::new();
+    h.update(digest);
     h.update(if plan.resolved() { b"|cat" } else { b"|---" });
     hex::encode(h.finalize())
 }
@@ -323,18 +379,10 @@ async fn taken_slugs(
 async fn apply_page(
     db: &DatabaseConnection,
     state: &mut State,
-    items: Vec<Value>,
+    entries: Vec<Entry>,
     stats: &mut Stats,
     interrupt: &Interrupt,
 ) -> anyhow::Result<()> {
-    let entries: Vec<Entry> = items
-        .into_iter()
-        .map(|raw| Entry {
-            external_id: external_id(&raw),
-            record: parse_product(&raw).map_err(|e| e.0),
-            raw,
-        })
-        .collect();
     let ids: Vec<i64> = entries.iter().filter_map(|e| e.external_id).collect();
     let mut existing = existing_mappings(db, &ids).await?;
     let candidates: Vec<String> = entries
@@ -369,7 +417,7 @@ async fn apply_page(
             }
         };
         let plan = CategoryPlan::of(state, &record.category);
-        let hash = content_hash(&entry.raw, &plan);
+        let hash = content_hash(&entry.digest, &plan);
         if let Some(m) = existing.get(&record.external_id)
             && m.content_hash.as_deref() == Some(hash.as_str())
             && m.sync_status == SyncStatus::Synced
@@ -737,16 +785,7 @@ async fn apply_item(
     let (fields, link) = rows(state, record, plan, category_id, hash, now);
     match mapping {
         Some(m) => {
-            Product::update_many()
-                .set(fields)
-                .filter(product::Column::Id.eq(m.product_id))
-                .exec(txn)
-                .await?;
-            ExternalProduct::update_many()
-                .set(link)
-                .filter(external_product::Column::Id.eq(m.id))
-                .exec(txn)
-                .await?;
+            update_rows(txn, m, fields, link).await?;
             Ok(ItemOutcome {
                 created: false,
                 new_category,
@@ -754,13 +793,7 @@ async fn apply_item(
             })
         }
         None => {
-            let base = slugify(&record.title);
-            let slug = if slugs.contains(&base) {
-                with_suffix(&base, record.external_id)
-            } else {
-                base
-            };
-            slugs.insert(slug.clone());
+            let slug = pick_slug(slugs, record);
             let product = Product::insert(product::ActiveModel {
                 slug: Set(slug),
                 created_at: Set(now),
@@ -803,17 +836,7 @@ async fn create_category(
     name: &str,
 ) -> Result<i32, DbErr> {
     let now = Utc::now();
-    let base = slugify(name);
-    let taken = Category::find()
-        .filter(category::Column::Slug.eq(base.as_str()))
-        .one(txn)
-        .await?
-        .is_some();
-    let slug = if taken {
-        with_suffix(&base, external_id)
-    } else {
-        base
-    };
+    let slug = super::slug::free_category_slug(txn, name, external_id).await?;
     let cat = Category::insert(category::ActiveModel {
         name: Set(name.to_owned()),
         slug: Set(slug),

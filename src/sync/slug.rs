@@ -1,5 +1,9 @@
 //! Slugs: `slugify(name)`, with `-{external_id}` appended when it is taken.
 
+use entity::category;
+use entity::prelude::Category;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+
 /// Longest slug we make (the column takes 255; room is left for the suffix).
 const MAX_SLUG_CHARS: usize = 200;
 
@@ -14,6 +18,25 @@ pub fn slugify(name: &str) -> String {
 /// The slug to use when `base` is taken.
 pub fn with_suffix(base: &str, external_id: i64) -> String {
     format!("{base}-{external_id}")
+}
+
+/// The slug for a new category: `slugify(name)`, or with `-{external_id}` when taken.
+pub async fn free_category_slug(
+    db: &impl ConnectionTrait,
+    name: &str,
+    external_id: i64,
+) -> Result<String, DbErr> {
+    let base = slugify(name);
+    let taken = Category::find()
+        .filter(category::Column::Slug.eq(base.as_str()))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(if taken {
+        with_suffix(&base, external_id)
+    } else {
+        base
+    })
 }
 
 #[cfg(test)]
