@@ -12,7 +12,7 @@ use entity::{category, external_category, product};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -449,9 +449,6 @@ async fn apply_page(
         Some(outcome) => {
             page.created += outcome.created;
             page.updated += outcome.updated;
-            for m in outcome.mappings {
-                existing.insert(m.external_id, m);
-            }
             true
         }
         None => false,
@@ -534,7 +531,6 @@ struct Work {
 struct BatchOutcome {
     created: u64,
     updated: u64,
-    mappings: Vec<external_product::Model>,
 }
 
 /// Writes a page's work in a few statements inside one savepoint: multi-row inserts for
@@ -556,7 +552,6 @@ async fn apply_batch(
         return Ok((work.is_empty()).then(|| BatchOutcome {
             created: 0,
             updated: 0,
-            mappings: Vec::new(),
         }));
     }
     let mut picked = slugs.clone();
@@ -611,12 +606,19 @@ async fn write_batch(
             }
         }
     }
-    let mut mappings = Vec::with_capacity(new_items.len());
+    let backend = txn.get_database_backend();
+    let rows_per_insert = batch_rows(backend);
     let mut ids: HashMap<String, i32> = HashMap::with_capacity(new_items.len());
-    let rows_per_insert = batch_rows(txn.get_database_backend());
     for chunk in chunked(new_products, rows_per_insert) {
-        for p in Product::insert_many(chunk).exec_with_returning(txn).await? {
-            ids.insert(p.slug, p.id);
+        // Only `id` and `slug` come back: decoding whole rows would cost more than the
+        // insert. RETURNING's order is unspecified, so rows are paired by unique slug.
+        let mut insert = Product::insert_many(chunk).into_query();
+        insert.returning(Query::returning().columns([product::Column::Id, product::Column::Slug]));
+        for row in txn.query_all_raw(backend.build(&insert)).await? {
+            ids.insert(
+                row.try_get_by_index::<String>(1)?,
+                row.try_get_by_index::<i32>(0)?,
+            );
         }
     }
     let mut links = Vec::with_capacity(new_items.len());
@@ -630,18 +632,13 @@ async fn write_batch(
             ..link
         });
     }
+    let created = links.len() as u64;
     for chunk in chunked(links, rows_per_insert) {
-        mappings.extend(
-            ExternalProduct::insert_many(chunk)
-                .exec_with_returning(txn)
-                .await?,
-        );
+        ExternalProduct::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
     }
-    Ok(BatchOutcome {
-        created: mappings.len() as u64,
-        updated,
-        mappings,
-    })
+    Ok(BatchOutcome { created, updated })
 }
 
 /// The product's columns and its link's columns, as an item is written.
