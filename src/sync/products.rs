@@ -549,7 +549,7 @@ async fn apply_batch(
         .any(|w| matches!(w.plan, CategoryPlan::Create { .. }));
     // MySQL has no RETURNING to pair new rows with their ids.
     if work.is_empty() || needs_category || txn.get_database_backend() == DbBackend::MySql {
-        return Ok((work.is_empty()).then(|| BatchOutcome {
+        return Ok(work.is_empty().then_some(BatchOutcome {
             created: 0,
             updated: 0,
         }));
