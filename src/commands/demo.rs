@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use super::Context;
+use super::sandbox::DataArgs;
 use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::crypto::Cipher;
@@ -32,15 +33,8 @@ const DEMO_KEY_NAME: &str = "sandbox demo";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Seed of the sandbox data
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Categories in the sandbox
-    #[arg(long, default_value_t = 60)]
-    pub categories: usize,
-    /// Products in the sandbox
-    #[arg(long, default_value_t = 2_000)]
-    pub products: usize,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 /// A random sandbox key; never printed.
@@ -62,9 +56,9 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = crate::db::open(&url, ctx.global.verbose >= 2).await?;
     let api_key = random_api_key();
     let config = SandboxConfig {
-        seed: args.seed,
-        categories: args.categories,
-        products: args.products,
+        seed: args.data.seed,
+        categories: args.data.categories,
+        products: args.data.products,
         api_key: api_key.expose().to_owned(),
         ..SandboxConfig::default()
     };

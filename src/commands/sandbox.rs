@@ -8,11 +8,9 @@ use clap::Args;
 use super::Context;
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 
-#[derive(Debug, Args)]
-pub struct SandboxArgs {
-    /// Address to listen on (loopback; port 0 picks a free one)
-    #[arg(long, default_value = "127.0.0.1:0")]
-    pub bind: SocketAddr,
+/// What the sandbox's data is made of (shared by `sandbox` and `demo`).
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
     /// Seed of the generated data (same seed, same data)
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -22,6 +20,15 @@ pub struct SandboxArgs {
     /// Number of products
     #[arg(long, default_value_t = 2_000)]
     pub products: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// The key the B2B API accepts in X-API-Key
     #[arg(long, default_value = "b2c_1_sandbox")]
     pub api_key: String,
@@ -54,9 +61,9 @@ pub struct SandboxArgs {
 impl SandboxArgs {
     fn config(&self) -> SandboxConfig {
         SandboxConfig {
-            seed: self.seed,
-            categories: self.categories,
-            products: self.products,
+            seed: self.data.seed,
+            categories: self.data.categories,
+            products: self.data.products,
             api_key: self.api_key.clone(),
             faults: Faults {
                 server_error: self.fault_5xx,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use entity::prelude::*;
-use entity::sync_run::{RunStatus, Source};
+use entity::sync_run::Source;
 use entity::{category, external_category};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -14,9 +14,8 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::products::fail;
 use super::run::{Run, save_figures, save_issues};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, RunStatusKind, Stats};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
 use crate::b2b::B2bClient;
 use crate::b2b::parse::{CategoryRecord, external_id, parse_category};
 use crate::db::begin_write;
@@ -165,32 +164,12 @@ pub async fn sync_categories(
     let options = json!({ "endpoint": endpoint, "api_key": client.key().label() });
     let run = Run::start(db, Source::B2b, "categories", options).await?;
     let mut stats = Stats::default();
-    let run_id = run.id;
-    match apply(
+    let outcome = apply(
         db, client, endpoint, run.id, &mut stats, &observer, interrupt,
     )
-    .await
-    {
-        Ok(true) => {
-            run.finish(db, &stats, RunStatus::Succeeded, None).await?;
-            Ok(RunReport {
-                run_id,
-                status: RunStatusKind::Succeeded,
-                stats,
-            })
-        }
-        Ok(false) => {
-            let msg = "interrupted during pass 1; what was applied is kept".to_owned();
-            run.finish(db, &stats, RunStatus::Interrupted, Some(msg))
-                .await?;
-            Ok(RunReport {
-                run_id,
-                status: RunStatusKind::Interrupted,
-                stats,
-            })
-        }
-        Err(e) => fail(db, run, &stats, e).await,
-    }
+    .await;
+    let interrupted = "interrupted during pass 1; what was applied is kept".to_owned();
+    run.conclude(db, stats, outcome, interrupted).await
 }
 
 /// Local state of a mapped category.

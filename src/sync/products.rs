@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use entity::external_product::{self, SyncStatus};
 use entity::prelude::*;
-use entity::sync_run::{RunStatus, Source};
+use entity::sync_run::Source;
 use entity::{category, external_category, product};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, RunStatusKind, Stats};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
 use crate::b2b::parse::{CategoryRef, ProductRecord, external_id, parse_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use crate::db::{begin_write, is_unique_violation};
@@ -80,59 +80,19 @@ pub async fn sync_products(
     });
     let run = Run::start(db, Source::B2b, "products", options).await?;
     let mut stats = Stats::default();
-    let outcome = run_pages(db, client, opts, run.id, &mut stats, &observer, interrupt).await;
-    let run_id = run.id;
-    match outcome {
-        Ok(true) => {
-            if opts.site_id.is_none() {
-                observer(Progress::Phase("marking missing products"));
-                match mark_missing(db, run_id).await {
-                    Ok(n) => stats.missing = n,
-                    Err(e) => return fail(db, run, &stats, e.into()).await,
-                }
-            }
-            run.finish(db, &stats, RunStatus::Succeeded, None).await?;
-            Ok(RunReport {
-                run_id,
-                status: RunStatusKind::Succeeded,
-                stats,
-            })
+    let mut outcome = run_pages(db, client, opts, run.id, &mut stats, &observer, interrupt).await;
+    if matches!(outcome, Ok(true)) && opts.site_id.is_none() {
+        observer(Progress::Phase("marking missing products"));
+        match mark_missing(db, run.id).await {
+            Ok(n) => stats.missing = n,
+            Err(e) => outcome = Err(e.into()),
         }
-        Ok(false) => {
-            let msg = format!(
-                "interrupted after {} products; what was applied is kept",
-                stats.total
-            );
-            run.finish(db, &stats, RunStatus::Interrupted, Some(msg))
-                .await?;
-            Ok(RunReport {
-                run_id,
-                status: RunStatusKind::Interrupted,
-                stats,
-            })
-        }
-        Err(e) => fail(db, run, &stats, e).await,
     }
-}
-
-/// Ends the run as failed and returns the error.
-pub(super) async fn fail(
-    db: &DatabaseConnection,
-    run: Run,
-    stats: &Stats,
-    error: anyhow::Error,
-) -> Result<RunReport, RunError> {
-    let run_id = run.id;
-    if let Err(e) = run
-        .finish(db, stats, RunStatus::Failed, Some(format!("{error:#}")))
-        .await
-    {
-        tracing::error!("cannot record the failure of run {run_id}: {e}");
-    }
-    Err(RunError::Failed {
-        run_id,
-        source: error,
-    })
+    let interrupted = format!(
+        "interrupted after {} products; what was applied is kept",
+        stats.total
+    );
+    run.conclude(db, stats, outcome, interrupted).await
 }
 
 /// Applies every page; `Ok(true)` when the listing was read to its end, `Ok(false)`

@@ -219,6 +219,44 @@ async fn beat(db: DatabaseConnection, lock_name: String, run_id: i32) {
     }
 }
 
+impl Run {
+    /// Ends the run as its work ended: `Ok(true)` succeeded, `Ok(false)` interrupted
+    /// (with `interrupted` as its message), `Err` failed (the error is returned too).
+    pub async fn conclude(
+        self,
+        db: &DatabaseConnection,
+        stats: Stats,
+        outcome: anyhow::Result<bool>,
+        interrupted: String,
+    ) -> Result<RunReport, RunError> {
+        let run_id = self.id;
+        let (status, kind, message) = match outcome {
+            Ok(true) => (RunStatus::Succeeded, RunStatusKind::Succeeded, None),
+            Ok(false) => (
+                RunStatus::Interrupted,
+                RunStatusKind::Interrupted,
+                Some(interrupted),
+            ),
+            Err(error) => {
+                let message = Some(format!("{error:#}"));
+                if let Err(e) = self.finish(db, &stats, RunStatus::Failed, message).await {
+                    tracing::error!("cannot record the failure of run {run_id}: {e}");
+                }
+                return Err(RunError::Failed {
+                    run_id,
+                    source: error,
+                });
+            }
+        };
+        self.finish(db, &stats, status, message).await?;
+        Ok(RunReport {
+            run_id,
+            status: kind,
+            stats,
+        })
+    }
+}
+
 /// Writes the run's figures so far (inside the caller's page transaction: the
 /// checkpoint commits with the page).
 pub async fn save_figures(
