@@ -13,7 +13,7 @@ use crate::secret::Secret;
 /// How to make a key, for every message that asks for one.
 pub const GENERATE_HINT: &str = "make one with `sagasync keys generate-encryption-key`";
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CryptoError {
     #[error("{0} is not set: {GENERATE_HINT} and set it in the environment or in .env")]
     MissingKey(&'static str),

@@ -92,7 +92,8 @@ fn decrypt(cipher: &Cipher, key: &api_key::Model) -> Result<Secret, KeyError> {
         })
 }
 
-async fn find(db: &impl ConnectionTrait, id: i32) -> Result<api_key::Model, KeyError> {
+/// The stored key `id`, or [`KeyError::NotFound`].
+pub async fn get(db: &impl ConnectionTrait, id: i32) -> Result<api_key::Model, KeyError> {
     ApiKey::find_by_id(id)
         .one(db)
         .await?
@@ -155,7 +156,7 @@ pub async fn add(
         make_only_active(&txn, row.id).await?;
     }
     txn.commit().await?;
-    find(db, row.id).await
+    get(db, row.id).await
 }
 
 /// Every stored key, newest first, masked. Without a cipher, or with the wrong one,
@@ -197,11 +198,11 @@ pub async fn activate(db: &DatabaseConnection, id: i32) -> Result<api_key::Model
     let mut retries_left = 2;
     loop {
         let txn = begin_write(db).await?;
-        find(&txn, id).await?;
+        get(&txn, id).await?;
         match make_only_active(&txn, id).await {
             Ok(()) => {
                 txn.commit().await?;
-                return find(db, id).await;
+                return get(db, id).await;
             }
             Err(e) if is_unique_violation(&e) && retries_left > 0 => {
                 retries_left -= 1;
@@ -215,7 +216,7 @@ pub async fn activate(db: &DatabaseConnection, id: i32) -> Result<api_key::Model
 /// Switches `id` off; no key is active afterwards unless another was.
 pub async fn deactivate(db: &DatabaseConnection, id: i32) -> Result<api_key::Model, KeyError> {
     let txn = begin_write(db).await?;
-    let key = find(&txn, id).await?;
+    let key = get(&txn, id).await?;
     let mut row: api_key::ActiveModel = key.into();
     row.is_active = Set(false);
     let key = row.update(&txn).await?;
@@ -226,7 +227,7 @@ pub async fn deactivate(db: &DatabaseConnection, id: i32) -> Result<api_key::Mod
 /// Deletes `id` and returns what it was.
 pub async fn remove(db: &DatabaseConnection, id: i32) -> Result<api_key::Model, KeyError> {
     let txn = begin_write(db).await?;
-    let key = find(&txn, id).await?;
+    let key = get(&txn, id).await?;
     ApiKey::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(key)
@@ -266,7 +267,7 @@ pub async fn resolve_active(
         .one(db)
         .await?;
     if let Some(key) = stored {
-        let cipher = cipher.map_err(|e| KeyError::Crypto(clone_crypto_error(e)))?;
+        let cipher = cipher.map_err(|e| KeyError::Crypto(e.clone()))?;
         let secret = decrypt(cipher, &key)?;
         return Ok(ActiveKey {
             id: Some(key.id),
@@ -281,15 +282,6 @@ pub async fn resolve_active(
             secret: Secret::new(secret.expose().trim()),
         }),
         None => Err(KeyError::NoActiveKey),
-    }
-}
-
-fn clone_crypto_error(e: &CryptoError) -> CryptoError {
-    match e {
-        CryptoError::MissingKey(v) => CryptoError::MissingKey(v),
-        CryptoError::MalformedKey(v) => CryptoError::MalformedKey(v),
-        CryptoError::Undecryptable => CryptoError::Undecryptable,
-        CryptoError::NotText => CryptoError::NotText,
     }
 }
 

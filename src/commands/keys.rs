@@ -98,11 +98,8 @@ pub async fn run(args: KeysArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
 async fn remove(ctx: &Context, id: i32, yes: bool) -> anyhow::Result<()> {
     let db = ctx.open_db().await?;
     if !yes {
-        let views = keys::list(&db, None).await?;
-        let Some(view) = views.iter().find(|v| v.id == id) else {
-            bail!("no API key with id {id} (see `sagasync keys list`)");
-        };
-        match confirm(&format!("remove key {id} \"{}\"?", view.name))? {
+        let key = keys::get(&db, id).await?;
+        match confirm(&format!("remove key {id} \"{}\"?", key.name))? {
             Some(true) => {}
             Some(false) => bail!("nothing removed"),
             None => bail!("not removing key {id} without confirmation: add --yes"),

@@ -322,36 +322,46 @@ async fn upsert(
             Upserted::Updated(Known { mapping, category })
         }
         None => {
-            let slug = super::slug::free_category_slug(&txn, &rec.name, rec.external_id).await?;
-            let category = category::ActiveModel {
-                name: Set(rec.name.clone()),
-                slug: Set(slug),
-                parent_id: Set(None),
-                description: Set(rec.description.clone()),
-                image_url: Set(rec.image_url.clone()),
-                level: Set(0),
-                position: Set(rec.position),
-                rayon_type: Set(rec.rayon_type.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
-            let mapping = external_category::ActiveModel {
-                category_id: Set(category.id),
-                external_id: Set(rec.external_id),
-                external_parent_id: Set(rec.parent_external_id),
-                last_synced_at: Set(now),
-                ..Default::default()
-            }
-            .insert(&txn)
-            .await?;
+            let (category, mapping) = insert_category(&txn, rec).await?;
             Upserted::Created(Known { mapping, category })
         }
     };
     txn.commit().await?;
     Ok(result)
+}
+
+/// Inserts a new category at the top level (pass 2 links it) with its mapping.
+pub(super) async fn insert_category(
+    txn: &impl sea_orm::ConnectionTrait,
+    rec: &CategoryRecord,
+) -> Result<(category::Model, external_category::Model), DbErr> {
+    let now = Utc::now();
+    let slug = super::slug::free_category_slug(txn, &rec.name, rec.external_id).await?;
+    let category = category::ActiveModel {
+        name: Set(rec.name.clone()),
+        slug: Set(slug),
+        parent_id: Set(None),
+        description: Set(rec.description.clone()),
+        image_url: Set(rec.image_url.clone()),
+        level: Set(0),
+        position: Set(rec.position),
+        rayon_type: Set(rec.rayon_type.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    let mapping = external_category::ActiveModel {
+        category_id: Set(category.id),
+        external_id: Set(rec.external_id),
+        external_parent_id: Set(rec.parent_external_id),
+        last_synced_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok((category, mapping))
 }
 
 /// Pass 2, in one transaction: sets `parent_id` and `level` where they differ.

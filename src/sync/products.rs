@@ -8,11 +8,12 @@ use chrono::Utc;
 use entity::external_product::{self, SyncStatus};
 use entity::prelude::*;
 use entity::sync_run::Source;
-use entity::{category, external_category, product};
+use entity::{external_category, product};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -21,7 +22,7 @@ use tokio::sync::mpsc;
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
 use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
-use crate::b2b::parse::{CategoryRef, ProductRecord, external_id, parse_product};
+use crate::b2b::parse::{CategoryRecord, CategoryRef, ProductRecord, external_id, parse_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use crate::db::{begin_write, is_unique_violation};
 
@@ -762,21 +763,7 @@ async fn apply_item(
                 product_id: Set(product.last_insert_id),
                 ..link
             };
-            let inserted = ExternalProduct::insert(link.clone()).exec(txn).await?;
-            let mapping = external_product::Model {
-                id: inserted.last_insert_id,
-                product_id: product.last_insert_id,
-                external_id: record.external_id,
-                external_sku: record.sku.clone(),
-                external_category_id: record.category.as_ref().map(CategoryRef::id),
-                api_key_id: state.api_key_id,
-                api_key_name: Some(state.api_key_name.clone()),
-                sync_status: SyncStatus::Synced,
-                sync_error: None,
-                content_hash: Some(hash.to_owned()),
-                last_seen_run_id: Some(state.run_id),
-                last_synced_at: now,
-            };
+            let mapping = link.insert(txn).await?;
             Ok(ItemOutcome {
                 created: true,
                 new_category,
@@ -792,33 +779,17 @@ async fn create_category(
     external_id: i64,
     name: &str,
 ) -> Result<i32, DbErr> {
-    let now = Utc::now();
-    let slug = super::slug::free_category_slug(txn, name, external_id).await?;
-    let cat = Category::insert(category::ActiveModel {
-        name: Set(name.to_owned()),
-        slug: Set(slug),
-        parent_id: Set(None),
-        description: Set(String::new()),
-        image_url: Set(None),
-        level: Set(0),
-        position: Set(0),
-        rayon_type: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(txn)
-    .await?;
-    ExternalCategory::insert(external_category::ActiveModel {
-        category_id: Set(cat.last_insert_id),
-        external_id: Set(external_id),
-        external_parent_id: Set(None),
-        last_synced_at: Set(now),
-        ..Default::default()
-    })
-    .exec(txn)
-    .await?;
-    Ok(cat.last_insert_id)
+    let rec = CategoryRecord {
+        external_id,
+        name: name.to_owned(),
+        description: String::new(),
+        parent_external_id: None,
+        position: 0,
+        rayon_type: None,
+        image_url: None,
+    };
+    let (category, _) = super::categories::insert_category(txn, &rec).await?;
+    Ok(category.id)
 }
 
 /// After a complete run: products it did not see become unavailable and `missing`.

@@ -613,20 +613,8 @@ async fn a_second_sync_of_the_same_kind_is_refused_until_the_lock_is_stale(db: T
 async fn a_fatal_error_marks_the_run_failed_and_keeps_committed_pages(db: TestDb) {
     let conn = db.open().await;
     let server = MockServer::start().await;
-    use wiremock::matchers::{path, query_param};
-    use wiremock::{Mock, ResponseTemplate};
-    Mock::given(path("/b2c/products/"))
-        .and(query_param("page", "1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "count": 2, "next": format!("{}/b2c/products/?page=2", server.uri()),
-            "results": [product_json(1, "P", "1", "S1", None)]})))
-        .mount(&server)
-        .await;
-    Mock::given(path("/b2c/products/"))
-        .and(query_param("page", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "text/html"))
-        .mount(&server)
-        .await;
+    let html = wiremock::ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "text/html");
+    crate::helpers::mount_page_one_then(&server, html).await;
 
     let err = sync_products(
         &conn,

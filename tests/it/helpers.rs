@@ -347,3 +347,25 @@ pub async fn mount_categories(server: &wiremock::MockServer, body: serde_json::V
         .mount(server)
         .await;
 }
+
+/// Serves page 1 of `/b2c/products/` (product 1, `next` to page 2) and answers page 2
+/// with `second`: a fault, a slow answer.
+pub async fn mount_page_one_then(
+    server: &wiremock::MockServer,
+    second: wiremock::ResponseTemplate,
+) {
+    use wiremock::matchers::{path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "count": 2, "next": format!("{}/b2c/products/?page=2", server.uri()),
+            "results": [product_json(1, "P", "1", "S1", None)]})))
+        .mount(server)
+        .await;
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "2"))
+        .respond_with(second)
+        .mount(server)
+        .await;
+}

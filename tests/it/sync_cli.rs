@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use wiremock::matchers::{path, query_param};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{
@@ -140,22 +140,10 @@ async fn the_stored_key_is_sent_and_its_last_use_recorded() {
 async fn ctrl_c_keeps_what_was_committed_marks_the_run_interrupted_and_exits_130() {
     run_on(Backend::Sqlite, |db| async move {
         let server = MockServer::start().await;
-        Mock::given(path("/b2c/products/"))
-            .and(query_param("page", "1"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "count": 2, "next": format!("{}/b2c/products/?page=2", server.uri()),
-                "results": [product_json(1, "P", "1", "S1", None)]})))
-            .mount(&server)
-            .await;
-        Mock::given(path("/b2c/products/"))
-            .and(query_param("page", "2"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_delay(Duration::from_secs(30))
-                    .set_body_json(json!([])),
-            )
-            .mount(&server)
-            .await;
+        let slow = ResponseTemplate::new(200)
+            .set_delay(Duration::from_secs(30))
+            .set_body_json(json!([]));
+        crate::helpers::mount_page_one_then(&server, slow).await;
         let child = sync(&db, &server, &["sync-products", "--json"])
             .env("B2B_API_KEY", TEST_API_KEY)
             .env("INVENTORY_API_TIMEOUT", "60")
