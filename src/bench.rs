@@ -1,7 +1,10 @@
 //! The benchmark: the catalog sync against the in-process sandbox, phase by phase,
 //! next to the floor (a plain prepared-statement insert of the same rows, no HTTP, no
-//! ORM). Returns figures; `commands::bench` prints them.
+//! ORM). Then the Cerema users sync (13,064 users by default, no delay between pages),
+//! and a France Travail collect at the default rate limit.
+//! Returns figures; `commands::bench` prints them.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -10,11 +13,19 @@ use serde::Serialize;
 
 use crate::b2b::parse::parse_product;
 use crate::b2b::{B2bClient, B2bSettings};
+use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings};
+use crate::france_travail::{
+    DEFAULT_RATE as FT_RATE, DEFAULT_SCOPE as FT_SCOPE, FtClient, FtSettings, OfferQuery,
+};
 use crate::keys::ActiveKey;
+use crate::sandbox::cerema::CeremaConfig;
 use crate::sandbox::data::Catalog;
+use crate::sandbox::france_travail::FranceTravailConfig;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
+use crate::sync::cerema::{CeremaSyncOptions, sync_cerema};
+use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
 use crate::sync::products::{DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products};
 use crate::sync::slug::slugify;
 use crate::sync::{Interrupt, no_observer};
@@ -30,6 +41,10 @@ pub struct BenchOptions {
     pub seed: u64,
     /// Share of products changed before the last phase.
     pub changed_share: f64,
+    /// Cerema users (and a structure per 13 users) synced at `--delay 0`.
+    pub cerema_users: usize,
+    /// France Travail offers collected at the default rate limit (0: none).
+    pub ft_offers: usize,
 }
 
 /// One measured phase.
@@ -43,6 +58,12 @@ pub struct Phase {
     pub peak_rss_mb: Option<f64>,
     /// items/s as a share of the floor's items/s on the same backend.
     pub ratio_to_floor: Option<f64>,
+    /// items/s as a share of what the upstream's rate limit allows at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_to_ceiling: Option<f64>,
+    /// Requests sent, when they are what bounds the phase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u32>,
 }
 
 /// Peak resident memory since the last reset, in MB (Linux; `None` elsewhere).
@@ -68,6 +89,8 @@ fn phase(backend: &str, name: &str, items: u64, took: Duration) -> Phase {
         items_per_sec: items as f64 / seconds.max(1e-9),
         peak_rss_mb: peak_rss_mb(),
         ratio_to_floor: None,
+        ratio_to_ceiling: None,
+        requests: None,
     }
 }
 
@@ -134,6 +157,116 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
     }
     sandbox.stop().await;
     Ok(phases)
+}
+
+/// The Cerema phases on `db`: structures, then the users (first sync, then a re-sync
+/// with nothing changed), with no delay between pages.
+pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Vec<Phase>> {
+    let backend = crate::db::backend_name(db.get_database_backend());
+    let config = SandboxConfig {
+        seed: opts.seed,
+        cerema: CeremaConfig {
+            users: opts.cerema_users,
+            structures: (opts.cerema_users / 13).max(1),
+            ..CeremaConfig::default()
+        },
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
+    let client = CeremaClient::new(&CeremaSettings {
+        base_url: sandbox.cerema_url(),
+        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
+        timeout: Duration::from_secs(60),
+        max_retries: 3,
+    })?;
+    let sync_opts = CeremaSyncOptions {
+        delay: Duration::ZERO,
+        max_pages: None,
+        restart: false,
+    };
+    let interrupt = Interrupt::new();
+    let mut phases = Vec::new();
+    for (kind, name) in [
+        (CeremaKind::Structures, "cerema structures, first sync"),
+        (CeremaKind::Users, "cerema users, first sync"),
+        (CeremaKind::Users, "cerema users, nothing changed"),
+    ] {
+        reset_peak_rss();
+        let started = Instant::now();
+        let report = sync_cerema(db, &client, kind, &sync_opts, no_observer(), &interrupt).await?;
+        phases.push(phase(
+            backend,
+            name,
+            report.run.stats.total,
+            started.elapsed(),
+        ));
+    }
+    sandbox.stop().await;
+    Ok(phases)
+}
+
+/// The France Travail phase on `db`: every offer of a sandbox holding `opts.ft_offers`
+/// (split past the cap) at the default rate limit of 10 requests/s, both sides.
+pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Phase> {
+    let backend = crate::db::backend_name(db.get_database_backend());
+    let config = SandboxConfig {
+        seed: opts.seed,
+        france_travail: FranceTravailConfig {
+            offers: opts.ft_offers,
+            ..FranceTravailConfig::default()
+        },
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
+    let client = FtClient::new(FtSettings {
+        auth_url: sandbox.ft_auth_url(),
+        api_url: sandbox.ft_api_url(),
+        client_id: sandbox.ft_client_id(),
+        client_secret: Secret::new(sandbox.ft_client_secret()),
+        scope: FT_SCOPE.to_owned(),
+        timeout: Duration::from_secs(60),
+        max_retries: 3,
+        rate: FT_RATE,
+    })?;
+    client.authenticate().await?;
+    let collect_opts = CollectOptions {
+        max_pages: 100,
+        delay: Duration::ZERO,
+        force: true,
+    };
+    let collector = Collector {
+        db,
+        client: &client,
+        opts: &collect_opts,
+        archive: None,
+    };
+    reset_peak_rss();
+    let started = Instant::now();
+    let outcome = collect(
+        collector,
+        &OfferQuery::default(),
+        &mut HashSet::new(),
+        no_observer(),
+        &Interrupt::new(),
+    )
+    .await?;
+    let took = started.elapsed();
+    sandbox.stop().await;
+    let Collected::Done(report) = outcome else {
+        anyhow::bail!("the bench's collect was skipped");
+    };
+    let mut p = phase(
+        backend,
+        &format!(
+            "france travail offers, {} parts, rate {FT_RATE}/s",
+            report.parts
+        ),
+        report.run.stats.total,
+        took,
+    );
+    p.ratio_to_ceiling = Some(p.items_per_sec / (FT_RATE * 150.0));
+    p.requests = Some(report.requests);
+    Ok(p)
 }
 
 /// The floor: the same product rows inserted with prepared statements in one

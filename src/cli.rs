@@ -5,7 +5,19 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::commands::sync::{SyncCategoriesArgs, SyncProductsArgs};
 use crate::commands::{
-    bench::BenchArgs, demo::DemoArgs, keys::KeysArgs, migrate::MigrateArgs, sandbox::SandboxArgs,
+    bench::BenchArgs,
+    catalog::{CategoriesArgs, ProductsArgs},
+    cerema::CeremaArgs,
+    db_stats::DbArgs,
+    demo::DemoArgs,
+    france_travail::FranceTravailArgs,
+    keys::KeysArgs,
+    migrate::MigrateArgs,
+    offers::OffersArgs,
+    runs::RunsArgs,
+    sandbox::SandboxArgs,
+    serve::ServeArgs,
+    skills::{MatchSkillsArgs, RomeArgs},
 };
 use crate::db::DEFAULT_DATABASE_URL;
 use crate::secret::Secret;
@@ -87,6 +99,26 @@ pub enum Command {
     SyncCategories(SyncCategoriesArgs),
     /// Mirror the B2B inventory's products, page by page, each in its own savepoint
     SyncProducts(SyncProductsArgs),
+    /// Cerema Portail DF: sync users and structures, list or export them
+    Cerema(CeremaArgs),
+    /// France Travail job offers: collect a query's offers (past the 3,150 cap)
+    FranceTravail(FranceTravailArgs),
+    /// Inspect the database: rows per table, size, last runs
+    Db(DbArgs),
+    /// Inspect the sync runs and their recorded item errors
+    Runs(RunsArgs),
+    /// Inspect the stored categories: tree with product counts, list
+    Categories(CategoriesArgs),
+    /// Inspect the stored products: list with filters and search, show one
+    Products(ProductsArgs),
+    /// Inspect the stored France Travail offers: search, show one
+    Offers(OffersArgs),
+    /// A job (ROME code) as the stored offers describe it
+    Rome(RomeArgs),
+    /// How well skills match what the stored offers of a job ask for
+    MatchSkills(MatchSkillsArgs),
+    /// Serve a read-only JSON API over the database (loopback by default)
+    Serve(ServeArgs),
     /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)
     Keys(KeysArgs),
     /// Serve fake upstream APIs on loopback (for trying things without an account)

@@ -119,14 +119,20 @@ fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> FetchErr
     }
 }
 
-/// Sends one request and decodes a JSON body. Non-2xx answers become
-/// [`FetchError::Status`] with an excerpt of the body; a 2xx body that is not JSON (an
-/// HTML error page, a truncated document) is [`FetchError::Undecodable`], never "empty".
-pub async fn send_json(
+/// Sends one request and returns the body of a 2xx answer as bytes. Non-2xx answers
+/// become [`FetchError::Status`] with an excerpt of the body.
+pub async fn send_bytes(
     request: reqwest::RequestBuilder,
     url: &str,
     timeout: Duration,
-) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value), FetchError> {
+) -> Result<
+    (
+        reqwest::StatusCode,
+        reqwest::header::HeaderMap,
+        bytes::Bytes,
+    ),
+    FetchError,
+> {
     let response = request
         .timeout(timeout)
         .send()
@@ -150,11 +156,27 @@ pub async fn send_json(
             retry_after,
         });
     }
-    let value = serde_json::from_slice(&body).map_err(|e| FetchError::Undecodable {
+    Ok((status, headers, body))
+}
+
+/// Decodes a JSON body; one that is not JSON (an HTML error page, a truncated document)
+/// is [`FetchError::Undecodable`], never "empty".
+pub fn decode_json(url: &str, body: &[u8]) -> Result<Value, FetchError> {
+    serde_json::from_slice(body).map_err(|e| FetchError::Undecodable {
         url: url.to_owned(),
         reason: e.to_string(),
-        excerpt: excerpt(&String::from_utf8_lossy(&body)),
-    })?;
+        excerpt: excerpt(&String::from_utf8_lossy(body)),
+    })
+}
+
+/// Sends one request and decodes a JSON body (see [`send_bytes`] and [`decode_json`]).
+pub async fn send_json(
+    request: reqwest::RequestBuilder,
+    url: &str,
+    timeout: Duration,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value), FetchError> {
+    let (status, headers, body) = send_bytes(request, url, timeout).await?;
+    let value = decode_json(url, &body)?;
     Ok((status, headers, value))
 }
 

@@ -5,11 +5,17 @@
 
 pub mod api_key;
 pub mod category;
+pub mod cerema_structure;
+pub mod cerema_user;
 pub mod external_category;
 pub mod external_product;
+pub mod instant;
+pub mod job_offer;
+pub mod job_offer_skill;
 pub mod money;
 pub mod prelude;
 pub mod product;
+pub mod sync_checkpoint;
 pub mod sync_error;
 pub mod sync_lock;
 pub mod sync_run;

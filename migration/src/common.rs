@@ -24,3 +24,15 @@ pub fn index(name: &str, table: impl IntoIden, cols: &[&'static str]) -> IndexCr
     }
     idx
 }
+
+/// A point in time kept to the microsecond, with no 2038 limit: TIMESTAMPTZ on
+/// PostgreSQL, DATETIME(6) holding UTC on MySQL/MariaDB (whose TIMESTAMP is
+/// second-precision and ends in 2038), text on SQLite.
+pub fn instant(backend: DbBackend, col: impl IntoIden) -> ColumnDef {
+    let mut def = ColumnDef::new(col);
+    match backend {
+        DbBackend::MySql => def.custom(Alias::new("DATETIME(6)")),
+        _ => def.timestamp_with_time_zone(),
+    };
+    def
+}

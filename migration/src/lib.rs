@@ -16,6 +16,10 @@ mod m20261122_000005_create_external_products;
 mod m20261122_000006_create_sync_runs;
 mod m20261122_000007_create_sync_errors;
 mod m20261122_000008_create_sync_locks;
+mod m20261122_000009_create_cerema_structures;
+mod m20261122_000010_create_cerema_users;
+mod m20261122_000011_create_sync_checkpoints;
+mod m20261122_000012_create_job_offers;
 
 pub struct Migrator;
 
@@ -31,6 +35,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_sync_runs::Migration),
             Box::new(m20261122_000007_create_sync_errors::Migration),
             Box::new(m20261122_000008_create_sync_locks::Migration),
+            Box::new(m20261122_000009_create_cerema_structures::Migration),
+            Box::new(m20261122_000010_create_cerema_users::Migration),
+            Box::new(m20261122_000011_create_sync_checkpoints::Migration),
+            Box::new(m20261122_000012_create_job_offers::Migration),
         ]
     }
 }

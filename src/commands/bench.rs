@@ -1,4 +1,5 @@
-//! `sagasync bench`: measure the catalog sync against its floor, print the figures.
+//! `sagasync bench`: measure the catalog sync against its floor, and the Cerema sync;
+//! print the figures.
 
 use std::process::ExitCode;
 
@@ -6,7 +7,11 @@ use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use crate::bench::{BenchOptions, Phase, drop_database, floor, fresh_database, run as run_phases};
+use crate::bench::{
+    BenchOptions, Phase, cerema, drop_database, floor, france_travail, fresh_database,
+    run as run_phases,
+};
+use crate::sandbox::cerema::DEFAULT_USERS;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -22,6 +27,12 @@ pub struct BenchArgs {
     /// Share of products changed before the last phase
     #[arg(long, default_value_t = 0.1)]
     pub changed: f64,
+    /// Cerema users synced after the catalog (0 skips the Cerema phases)
+    #[arg(long, default_value_t = DEFAULT_USERS)]
+    pub cerema_users: usize,
+    /// France Travail offers collected at 10 requests/s (0 skips that phase; SQLite only)
+    #[arg(long, default_value_t = 20_000)]
+    pub ft_offers: usize,
     /// Also measure on this PostgreSQL server (a fresh database is made and dropped)
     #[arg(long, env = "TEST_POSTGRES_URL")]
     pub postgres: Option<String>,
@@ -40,6 +51,8 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         page_size: args.page_size,
         seed: 42,
         changed_share: args.changed,
+        cerema_users: args.cerema_users,
+        ft_offers: args.ft_offers,
     };
     let dir = tempfile::tempdir()?;
     let mut servers: Vec<Option<String>> = vec![None];
@@ -55,10 +68,17 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         floor_db.close().await?;
         let (db, name) = fresh_database(server.as_deref(), dir.path(), "sync").await?;
         let mut phases = run_phases(&db, &opts).await?;
-        db.close().await?;
         for p in &mut phases {
             p.ratio_to_floor = Some(p.items_per_sec / floor_phase.items_per_sec.max(1e-9));
         }
+        if opts.cerema_users > 0 {
+            phases.extend(cerema(&db, &opts).await?);
+        }
+        // Bound by the rate limit, not the database: measured once, on SQLite.
+        if opts.ft_offers > 0 && server.is_none() {
+            phases.push(france_travail(&db, &opts).await?);
+        }
+        db.close().await?;
         all.push(floor_phase);
         all.extend(phases);
         if let Some(server) = &server {
@@ -78,7 +98,7 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         "items",
         "wall (s)",
         "items/s",
-        "vs floor",
+        "vs floor (or ceiling)",
         "peak RSS (MB)",
     ]);
     for p in &all {
@@ -88,17 +108,20 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
             p.items.to_string(),
             format!("{:.2}", p.seconds),
             format!("{:.0}", p.items_per_sec),
-            p.ratio_to_floor
-                .map(|r| format!("{:.0}%", r * 100.0))
-                .unwrap_or_else(|| "-".into()),
+            match (p.ratio_to_floor, p.ratio_to_ceiling) {
+                (Some(r), _) => format!("{:.0}%", r * 100.0),
+                (None, Some(c)) => format!("{:.0}% of ceiling", c * 100.0),
+                (None, None) => "-".into(),
+            },
             p.peak_rss_mb
                 .map(|m| format!("{m:.0}"))
                 .unwrap_or_else(|| "?".into()),
         ]);
     }
     println!(
-        "{} products, {} categories, page size {}\n{table}",
-        opts.products, opts.categories, opts.page_size
+        "{} products, {} categories, page size {}; {} Cerema users; {} France Travail offers \
+         (ceiling: 10 requests/s x 150 = 1,500 offers/s)\n{table}",
+        opts.products, opts.categories, opts.page_size, opts.cerema_users, opts.ft_offers
     );
     Ok(ExitCode::SUCCESS)
 }

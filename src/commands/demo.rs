@@ -1,5 +1,6 @@
 //! `sagasync demo`: the whole job on a fresh machine, against the in-process sandbox.
 
+use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,12 +17,17 @@ use super::Context;
 use super::sandbox::DataArgs;
 use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
+use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
 use crate::crypto::Cipher;
+use crate::france_travail::{DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings, OfferQuery};
 use crate::keys;
+use crate::sandbox::france_travail::FranceTravailConfig;
 use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::secret::Secret;
 use crate::sync::RunReport;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
+use crate::sync::cerema::CeremaSyncOptions;
+use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
 use crate::sync::products::{
     DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products,
 };
@@ -35,7 +41,14 @@ const DEMO_KEY_NAME: &str = "sandbox demo";
 pub struct DemoArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    /// France Travail offers the demo's sandbox holds (all collected, no split needed)
+    #[arg(long, default_value_t = DEMO_FT_OFFERS)]
+    pub ft_offers: usize,
 }
+
+/// Offers in the demo's France Travail sandbox: under the 3,150 cap, so the demo needs
+/// no split (the benchmark shows one).
+const DEMO_FT_OFFERS: usize = 1_500;
 
 /// A random sandbox key; never printed.
 fn random_api_key() -> Secret {
@@ -60,6 +73,11 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         categories: args.data.categories,
         products: args.data.products,
         api_key: api_key.expose().to_owned(),
+        cerema: args.data.cerema(),
+        france_travail: FranceTravailConfig {
+            offers: args.ft_offers,
+            ..FranceTravailConfig::default()
+        },
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
@@ -86,7 +104,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let client = B2bClient::new(&settings, key)?;
 
     let interrupt = super::sync::interrupt_on_ctrl_c();
-    let (obs, bar) = observer(ctx.global.quiet);
+    let (obs, bar) = observer(ctx.global.quiet, "categories");
     let cats = sync_categories(&db, &client, DEFAULT_CATEGORIES_ENDPOINT, obs, &interrupt).await;
     finish_bar(bar);
     let cats = cats?;
@@ -95,14 +113,91 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         page_size: DEFAULT_PAGE_SIZE,
         site_id: None,
     };
-    let (obs, bar) = observer(ctx.global.quiet);
+    let (obs, bar) = observer(ctx.global.quiet, "products");
     let prods = sync_products(&db, &client, &opts, obs, &interrupt).await;
     finish_bar(bar);
     let prods = prods?;
+    let cerema = CeremaClient::new(&CeremaSettings {
+        base_url: sandbox.cerema_url(),
+        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
+        timeout: Duration::from_secs(30),
+        max_retries: 3,
+    })?;
+    let cerema_opts = CeremaSyncOptions {
+        delay: Duration::ZERO,
+        max_pages: None,
+        restart: false,
+    };
+    let cerema_runs = super::cerema::sync_kinds(
+        &db,
+        &cerema,
+        super::cerema::kinds(super::cerema::SyncWhat::All),
+        &cerema_opts,
+        ctx.global.quiet,
+        &interrupt,
+    )
+    .await?;
+    let offers = collect_offers(&db, &sandbox, ctx.global.quiet, &interrupt).await?;
     sandbox.stop().await;
 
-    print_summary(&db, &url, &[("categories", &cats), ("products", &prods)]).await?;
+    let mut runs = vec![("categories", &cats), ("products", &prods)];
+    for r in &cerema_runs {
+        runs.push((
+            match r.kind {
+                "users" => "cerema users",
+                _ => "cerema structures",
+            },
+            &r.run,
+        ));
+    }
+    if let Collected::Done(r) = &offers {
+        runs.push(("france travail offers", &r.run));
+    }
+    print_summary(&db, &url, &runs).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Collects every offer of the sandbox's France Travail API (forced: a second demo the
+/// same day shows `unchanged` instead of skipping).
+async fn collect_offers(
+    db: &DatabaseConnection,
+    sandbox: &Sandbox,
+    quiet: bool,
+    interrupt: &crate::sync::Interrupt,
+) -> anyhow::Result<Collected> {
+    let client = FtClient::new(FtSettings {
+        auth_url: sandbox.ft_auth_url(),
+        api_url: sandbox.ft_api_url(),
+        client_id: sandbox.ft_client_id(),
+        client_secret: Secret::new(sandbox.ft_client_secret()),
+        scope: DEFAULT_SCOPE.to_owned(),
+        timeout: Duration::from_secs(30),
+        max_retries: 3,
+        rate: DEFAULT_RATE,
+    })?;
+    client.authenticate().await?;
+    let opts = CollectOptions {
+        max_pages: 100,
+        delay: Duration::ZERO,
+        force: true,
+    };
+    let collector = Collector {
+        db,
+        client: &client,
+        opts: &opts,
+        archive: None,
+    };
+    let (obs, bar) = observer(quiet, "offers");
+    let result = collect(
+        collector,
+        &OfferQuery::default(),
+        &mut HashSet::new(),
+        obs,
+        interrupt,
+    )
+    .await;
+    finish_bar(bar);
+    Ok(result?)
 }
 
 async fn print_summary(
@@ -124,6 +219,13 @@ async fn print_summary(
             "external_products",
             ExternalProduct::find().count(db).await?,
         ),
+        (
+            "cerema_structures",
+            CeremaStructure::find().count(db).await?,
+        ),
+        ("cerema_users", CeremaUser::find().count(db).await?),
+        ("job_offers", JobOffer::find().count(db).await?),
+        ("job_offer_skills", JobOfferSkill::find().count(db).await?),
         ("api_keys", ApiKey::find().count(db).await?),
         ("sync_runs", SyncRun::find().count(db).await?),
         ("sync_errors", SyncError::find().count(db).await?),

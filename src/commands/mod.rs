@@ -2,11 +2,22 @@
 //! Commands turn flags into library calls and render the results; they hold no logic.
 
 pub mod bench;
+pub mod catalog;
+pub mod cerema;
+pub mod cerema_lists;
+pub mod db_stats;
 pub mod demo;
+pub mod fields;
+pub mod format;
+pub mod france_travail;
 pub mod input;
 pub mod keys;
 pub mod migrate;
+pub mod offers;
+pub mod runs;
 pub mod sandbox;
+pub mod serve;
+pub mod skills;
 pub mod sync;
 
 use std::process::ExitCode;
@@ -47,6 +58,16 @@ pub async fn run(cli: Cli, database_url_from_flag: bool) -> anyhow::Result<ExitC
         database_url_from_flag,
     };
     match cli.command {
+        Command::Db(args) => db_stats::run(args, &ctx).await,
+        Command::Runs(args) => runs::run(args, &ctx).await,
+        Command::Categories(args) => catalog::run_categories(args, &ctx).await,
+        Command::Products(args) => catalog::run_products(args, &ctx).await,
+        Command::Offers(args) => offers::run(args, &ctx).await,
+        Command::Cerema(args) => cerema::run(args, &ctx).await,
+        Command::FranceTravail(args) => france_travail::run(args, &ctx).await,
+        Command::Rome(args) => skills::run_rome(args, &ctx).await,
+        Command::MatchSkills(args) => skills::run_match(args, &ctx).await,
+        Command::Serve(args) => serve::run(args, &ctx).await,
         Command::Keys(args) => keys::run(args, &ctx).await,
         Command::Migrate(args) => migrate::run(args, &ctx).await,
         Command::SyncCategories(args) => sync::run_categories(args, &ctx).await,

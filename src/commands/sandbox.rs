@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Context;
+use crate::sandbox::cerema::{self, CeremaConfig};
+use crate::sandbox::france_travail::{self, FranceTravailConfig};
 use crate::sandbox::{Faults, Sandbox, SandboxConfig};
 
 /// What the sandbox's data is made of (shared by `sandbox` and `demo`).
@@ -20,6 +22,23 @@ pub struct DataArgs {
     /// Number of products
     #[arg(long, default_value_t = 2_000)]
     pub products: usize,
+    /// Number of Cerema users
+    #[arg(long, default_value_t = cerema::DEFAULT_USERS)]
+    pub cerema_users: usize,
+    /// Number of Cerema structures
+    #[arg(long, default_value_t = cerema::DEFAULT_STRUCTURES)]
+    pub cerema_structures: usize,
+}
+
+impl DataArgs {
+    /// The Cerema part of the sandbox, with these sizes.
+    pub fn cerema(&self) -> CeremaConfig {
+        CeremaConfig {
+            users: self.cerema_users,
+            structures: self.cerema_structures,
+            ..CeremaConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +51,15 @@ pub struct SandboxArgs {
     /// The key the B2B API accepts in X-API-Key
     #[arg(long, default_value = "b2c_1_sandbox")]
     pub api_key: String,
+    /// The token the Cerema API accepts as `Authorization: Bearer`
+    #[arg(long, default_value = "cerema_sandbox_token")]
+    pub cerema_token: String,
+    /// Number of France Travail job offers
+    #[arg(long, default_value_t = france_travail::DEFAULT_OFFERS)]
+    pub ft_offers: usize,
+    /// France Travail requests allowed per second, as the real API (0: no limit)
+    #[arg(long, default_value_t = france_travail::DEFAULT_RATE_LIMIT)]
+    pub ft_rate: u32,
     /// Change this share of the products at start (0..1), as a later run would see
     #[arg(long)]
     pub mutate: Option<f64>,
@@ -65,6 +93,15 @@ impl SandboxArgs {
             categories: self.data.categories,
             products: self.data.products,
             api_key: self.api_key.clone(),
+            cerema: CeremaConfig {
+                token: self.cerema_token.clone(),
+                ..self.data.cerema()
+            },
+            france_travail: FranceTravailConfig {
+                offers: self.ft_offers,
+                rate_limit: self.ft_rate,
+                ..FranceTravailConfig::default()
+            },
             faults: Faults {
                 server_error: self.fault_5xx,
                 rate_limit: self.fault_429,
@@ -85,8 +122,17 @@ pub async fn run(args: SandboxArgs, _ctx: &Context) -> anyhow::Result<ExitCode> 
     }
     println!("B2B_API_URL=\"{}\"", sandbox.b2b_url());
     println!("B2B_API_KEY=\"{}\"", args.api_key);
+    println!("CEREMA_API_URL=\"{}\"", sandbox.cerema_url());
+    println!("CEREMA_API_TOKEN=\"{}\"", sandbox.cerema_token());
+    println!("FRANCE_TRAVAIL_AUTH_URL=\"{}\"", sandbox.ft_auth_url());
+    println!("FRANCE_TRAVAIL_API_URL=\"{}\"", sandbox.ft_api_url());
+    println!("FRANCE_TRAVAIL_CLIENT_ID=\"{}\"", sandbox.ft_client_id());
     println!(
-        "# POST http://{}/sandbox/mutate?share=0.1 changes 10% of the products",
+        "FRANCE_TRAVAIL_CLIENT_SECRET=\"{}\"",
+        sandbox.ft_client_secret()
+    );
+    println!(
+        "# POST http://{}/sandbox/mutate?share=0.1 changes 10% of the products, Cerema records and France Travail offers",
         sandbox.addr
     );
     tracing::info!("sandbox serving on {} (Ctrl-C stops it)", sandbox.addr);

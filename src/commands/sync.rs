@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Context;
 use crate::b2b::{B2bClient, B2bSettings};
@@ -91,7 +91,7 @@ pub fn interrupt_on_ctrl_c() -> Interrupt {
 pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     let client = b2b_client(ctx, &db).await?;
-    let (observer, bar) = observer(ctx.global.quiet);
+    let (observer, bar) = observer(ctx.global.quiet, "categories");
     let interrupt = interrupt_on_ctrl_c();
     let report = sync_categories(&db, &client, &args.endpoint, observer, &interrupt).await;
     finish_bar(bar);
@@ -106,7 +106,7 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
         page_size: args.page_size,
         site_id: args.site_id,
     };
-    let (observer, bar) = observer(ctx.global.quiet);
+    let (observer, bar) = observer(ctx.global.quiet, "products");
     let interrupt = interrupt_on_ctrl_c();
     let report = sync_products(&db, &client, &opts, observer, &interrupt).await;
     finish_bar(bar);
@@ -119,43 +119,89 @@ pub fn finish_bar(bar: Option<ProgressBar>) {
     }
 }
 
-/// A bar on a terminal, periodic log lines otherwise, nothing with `-q`.
-pub fn observer(quiet: bool) -> (Observer, Option<ProgressBar>) {
+/// The rate of a run: items per second since it started (or since it resumed).
+struct Meter {
+    started: Instant,
+    /// Items already read when this run started (a resumed run counts from there).
+    base: u64,
+}
+
+impl Meter {
+    /// `page 12, 1,200 / 13,064 users, 850/s`.
+    fn line(&self, number: u32, expected: Option<u64>, done: u64, noun: &str) -> String {
+        let rate =
+            done.saturating_sub(self.base) as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+        let of = expected
+            .map(|t| format!(" / {}", HumanCount(t)))
+            .unwrap_or_default();
+        let page = if number > 0 {
+            format!("page {number}, ")
+        } else {
+            String::new()
+        };
+        format!(
+            "{page}{}{of} {noun}, {}/s",
+            HumanCount(done),
+            HumanCount(rate.round() as u64)
+        )
+    }
+}
+
+/// A bar on a terminal, periodic log lines otherwise, nothing with `-q`. `noun` names
+/// what is counted (`products`, `users`).
+pub fn observer(quiet: bool, noun: &'static str) -> (Observer, Option<ProgressBar>) {
     if quiet {
         return (crate::sync::no_observer(), None);
     }
+    let meter = Mutex::new(Meter {
+        started: Instant::now(),
+        base: 0,
+    });
+    let resume = |meter: &Mutex<Meter>, done: u64| {
+        if let Ok(mut m) = meter.lock() {
+            *m = Meter {
+                started: Instant::now(),
+                base: done,
+            };
+        }
+    };
     if std::io::stderr().is_terminal() {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {elapsed})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         let handle = bar.clone();
         let observer: Observer = Arc::new(move |p| match p {
             Progress::Phase(name) => handle.set_message(name),
+            Progress::Resumed { done, .. } => resume(&meter, done),
             Progress::Page {
                 number,
                 expected,
                 done,
             } => {
                 if let Some(total) = expected {
-                    handle.set_length(total);
+                    handle.set_length(total.max(done));
                 }
                 handle.set_position(done);
-                if number > 0 {
-                    handle.set_message(format!("page {number}"));
+                if let Ok(m) = meter.lock() {
+                    handle.set_message(m.line(number, expected, done, noun));
                 }
             }
         });
         return (observer, Some(bar));
     }
-    let started = Instant::now();
     let last = Mutex::new(Instant::now());
     let observer: Observer = Arc::new(move |p| match p {
         Progress::Phase(name) => tracing::info!("{name}"),
+        Progress::Resumed { page, done } => {
+            resume(&meter, done);
+            tracing::info!(
+                "continuing from page {page} ({} {noun} read before)",
+                HumanCount(done)
+            );
+        }
         Progress::Page {
             number,
             expected,
@@ -166,9 +212,9 @@ pub fn observer(quiet: bool) -> (Observer, Option<ProgressBar>) {
                 return;
             }
             *last = Instant::now();
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-            let of = expected.map(|t| format!(" / {t}")).unwrap_or_default();
-            tracing::info!("page {number}, {done}{of} items, {rate:.0}/s");
+            if let Ok(m) = meter.lock() {
+                tracing::info!("{}", m.line(number, expected, done, noun));
+            }
         }
     });
     (observer, None)

@@ -2,7 +2,10 @@
 //! them, with data computed from a seed and faults on demand. It serves the demo, the
 //! benchmark, the tests and anyone without a real account.
 
+pub mod cerema;
 pub mod data;
+pub mod france_travail;
+pub mod ft_data;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,7 +22,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{RwLock, oneshot};
 
+use cerema::{CeremaConfig, CeremaData};
 use data::{Catalog, SITES, mix};
+use france_travail::{FranceTravailConfig, FtState};
 
 /// Largest page the products listing serves (DRF's `max_page_size`).
 pub const MAX_PAGE_SIZE: usize = 1000;
@@ -53,6 +58,10 @@ pub struct SandboxConfig {
     pub products: usize,
     /// The key the B2B part accepts in `X-API-Key`.
     pub api_key: String,
+    /// The Cerema Portail DF part.
+    pub cerema: CeremaConfig,
+    /// The France Travail offers part.
+    pub france_travail: FranceTravailConfig,
     pub faults: Faults,
 }
 
@@ -63,6 +72,8 @@ impl Default for SandboxConfig {
             categories: 60,
             products: 2_000,
             api_key: "b2c_1_sandbox".to_owned(),
+            cerema: CeremaConfig::default(),
+            france_travail: FranceTravailConfig::default(),
             faults: Faults::default(),
         }
     }
@@ -70,7 +81,11 @@ impl Default for SandboxConfig {
 
 struct Shared {
     catalog: RwLock<Catalog>,
+    cerema: RwLock<CeremaData>,
+    ft: FtState,
     config: SandboxConfig,
+    /// `http://{addr}`.
+    origin: String,
     base: String,
     requests: AtomicU64,
 }
@@ -94,6 +109,13 @@ impl Sandbox {
                 config.categories,
                 config.products,
             )),
+            cerema: RwLock::new(CeremaData::new(
+                config.seed,
+                config.cerema.users,
+                config.cerema.structures,
+            )),
+            ft: FtState::new(config.seed, &config.france_travail),
+            origin: format!("http://{addr}"),
             base: format!("http://{addr}{B2B_PREFIX}"),
             config,
             requests: AtomicU64::new(0),
@@ -107,6 +129,8 @@ impl Sandbox {
             .layer(middleware::from_fn_with_state(shared.clone(), api_key));
         let app = Router::new()
             .nest(B2B_PREFIX, b2b)
+            .merge(cerema::router(shared.clone()))
+            .merge(france_travail::router(shared.clone()))
             .route("/sandbox/mutate", post(mutate))
             .with_state(shared.clone());
         let (tx, rx) = oneshot::channel();
@@ -131,9 +155,22 @@ impl Sandbox {
         self.shared.base.clone()
     }
 
-    /// Changes `share` of the products, as `--mutate` / `POST /sandbox/mutate` do.
+    /// Base URL of the Cerema Portail DF (`CEREMA_API_URL`).
+    pub fn cerema_url(&self) -> String {
+        self.shared.origin.clone()
+    }
+
+    /// The token the Cerema part accepts (`CEREMA_API_TOKEN`).
+    pub fn cerema_token(&self) -> String {
+        self.shared.config.cerema.token.clone()
+    }
+
+    /// Changes `share` of the products, the Cerema records and the France Travail
+    /// offers, as `--mutate` / `POST /sandbox/mutate` do.
     pub async fn mutate(&self, share: f64) {
         self.shared.catalog.write().await.mutate(share);
+        self.shared.cerema.write().await.mutate(share);
+        self.shared.ft.mutate(share).await;
     }
 
     /// Requests answered so far.
@@ -301,5 +338,7 @@ async fn mutate(State(s): State<Arc<Shared>>, Query(q): Query<MutateQuery>) -> R
         return detail(StatusCode::BAD_REQUEST, "share must be between 0 and 1.");
     }
     s.catalog.write().await.mutate(share);
+    s.cerema.write().await.mutate(share);
+    s.ft.mutate(share).await;
     Json(json!({ "mutated_share": share })).into_response()
 }

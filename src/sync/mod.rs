@@ -4,6 +4,9 @@
 //! per item, the run's figures written in the same commit).
 
 pub mod categories;
+pub mod cerema;
+pub mod checkpoint;
+pub mod offers;
 pub mod products;
 pub mod run;
 pub mod slug;
@@ -84,6 +87,8 @@ pub enum Progress {
         expected: Option<u64>,
         done: u64,
     },
+    /// The run continues an earlier one: it starts at `page`, with `done` items read.
+    Resumed { page: u32, done: u64 },
 }
 
 /// Receives progress; must be cheap (it is called on the sync's path).

@@ -36,12 +36,9 @@ pub enum RunError {
         holder: String,
         heartbeat_at: DateTime<Utc>,
     },
-    #[error("run {run_id} failed: {source:#}")]
-    Failed {
-        run_id: i32,
-        #[source]
-        source: anyhow::Error,
-    },
+    /// The cause is part of the message (not a `source`), so `{:#}` says it once.
+    #[error("run {run_id} failed: {cause:#}")]
+    Failed { run_id: i32, cause: anyhow::Error },
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
@@ -244,7 +241,7 @@ impl Run {
                 }
                 return Err(RunError::Failed {
                     run_id,
-                    source: error,
+                    cause: error,
                 });
             }
         };

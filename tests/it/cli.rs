@@ -243,8 +243,12 @@ async fn migrate_commands_show_apply_and_roll_back() {
 
         let out = run(sagasync(&db).args(["migrate", "up"]));
         assert_ok(&out);
+        let all = {
+            use migration::MigratorTrait;
+            migration::Migrator::migrations().len()
+        };
         assert!(
-            stdout(&out).contains("applied 8 migration(s)"),
+            stdout(&out).contains(&format!("applied {all} migration(s)")),
             "{}",
             stdout(&out)
         );

@@ -225,6 +225,12 @@ pub fn sagasync(db: &TestDb) -> Command {
         "NEW_INVENTORY_ENCRYPTION_KEY",
         "INVENTORY_API_TIMEOUT",
         "INVENTORY_API_MAX_RETRIES",
+        "CEREMA_API_URL",
+        "CEREMA_API_TOKEN",
+        "CEREMA_USERNAME",
+        "CEREMA_PASSWORD",
+        "CEREMA_API_TIMEOUT",
+        "CEREMA_API_MAX_RETRIES",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);

@@ -6,10 +6,16 @@
 
 mod helpers;
 
+mod archive;
 mod b2b;
 mod catalog;
+mod cerema;
 mod cli;
 mod demo;
+mod france_travail;
+mod ft_collect;
+mod ft_sandbox;
+mod inspect;
 mod keys;
 mod migrations;
 mod sandbox;

@@ -5,12 +5,17 @@ use migration::{Migrator, MigratorTrait};
 use crate::helpers::{TestDb, table_names};
 use crate::on_every_backend;
 
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 13] = [
     "api_keys",
     "categories",
+    "cerema_structures",
+    "cerema_users",
     "external_categories",
     "external_products",
+    "job_offer_skills",
+    "job_offers",
     "products",
+    "sync_checkpoints",
     "sync_errors",
     "sync_locks",
     "sync_runs",

@@ -19,6 +19,7 @@ async fn start(faults: Faults, products: usize) -> Sandbox {
         products,
         api_key: KEY.into(),
         faults,
+        ..SandboxConfig::default()
     };
     Sandbox::start(([127, 0, 0, 1], 0).into(), config)
         .await

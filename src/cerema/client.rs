@@ -1,0 +1,409 @@
+//! The Cerema Portail DF client: Bearer token (given, or obtained with a username and
+//! password), retries shared with every client, and `next` links cleaned of their known
+//! quirks and followed only on the configured host.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::parse::{self, Page};
+use crate::http::{FetchError, RetryPolicy, send_json, with_retries};
+use crate::secret::Secret;
+
+/// The Portail DF, as the original scripts call it.
+pub const DEFAULT_CEREMA_API_URL: &str = "https://portaildf.cerema.fr";
+/// Where a username and password are exchanged for a token (v2, JWT).
+const TOKEN_PATH: &str = "api/token/";
+/// The legacy exchange (v1), tried when the v2 one does not exist.
+const LEGACY_TOKEN_PATH: &str = "api/api-token-auth/";
+
+/// What is synced from the Portail DF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CeremaKind {
+    Users,
+    Structures,
+}
+
+impl CeremaKind {
+    /// The name runs, locks and messages use.
+    pub fn name(self) -> &'static str {
+        match self {
+            CeremaKind::Users => "users",
+            CeremaKind::Structures => "structures",
+        }
+    }
+
+    /// The listing's path under the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            CeremaKind::Users => "api/utilisateurs/",
+            CeremaKind::Structures => "api/structures/",
+        }
+    }
+}
+
+/// How the client proves who it is.
+#[derive(Debug, Clone)]
+pub enum CeremaAuth {
+    /// `CEREMA_API_TOKEN`, sent as `Authorization: Bearer <token>`.
+    Token(Secret),
+    /// `CEREMA_USERNAME` + `CEREMA_PASSWORD`, exchanged for a token at `/api/token/`.
+    Credentials { username: String, password: Secret },
+}
+
+/// Where and how to reach the Portail DF.
+#[derive(Debug, Clone)]
+pub struct CeremaSettings {
+    pub base_url: String,
+    pub auth: CeremaAuth,
+    pub timeout: Duration,
+    pub max_retries: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CeremaError {
+    #[error(
+        "Cerema token rejected (401): {excerpt}; check CEREMA_API_TOKEN (or CEREMA_USERNAME and CEREMA_PASSWORD)"
+    )]
+    TokenRejected { excerpt: String },
+    #[error(
+        "the Cerema API refused the username and password ({status}): {excerpt}; \
+         check CEREMA_USERNAME and CEREMA_PASSWORD"
+    )]
+    LoginRefused { status: u16, excerpt: String },
+    #[error("the Cerema API refused access ({status}): {excerpt}; does this account see {what}?")]
+    Forbidden {
+        status: u16,
+        excerpt: String,
+        what: String,
+    },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(
+        "refusing to follow `next` to {url}: it is not on {base} (the token is only ever sent to CEREMA_API_URL)"
+    )]
+    ForeignNext { url: String, base: String },
+    #[error("the API sent the page {url} twice: stopping instead of looping forever")]
+    NextLoop { url: String },
+    #[error("invalid CEREMA_API_URL {url:?}: {reason}")]
+    BadBaseUrl { url: String, reason: String },
+    #[error("unexpected answer from {url}: {reason}")]
+    Shape { url: String, reason: String },
+}
+
+/// A client bound to one base URL and one identity.
+pub struct CeremaClient {
+    http: reqwest::Client,
+    base: Url,
+    auth: CeremaAuth,
+    policy: RetryPolicy,
+    timeout: Duration,
+    /// The `Authorization` value in use (obtained at the first request when logging in).
+    header: Mutex<Option<HeaderValue>>,
+}
+
+impl std::fmt::Debug for CeremaClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CeremaClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Cleans a `next` link of the Portail DF's quirks: `#` and `%23` removed, `http://`
+/// upgraded to `https://` when the base is https. Relative links are read against
+/// `current`. The result must be on the base's origin.
+pub fn clean_next(base: &Url, current: &Url, next: &str) -> Result<Url, CeremaError> {
+    let cleaned = next
+        .trim()
+        .replace("%23", "")
+        .replace("%2523", "")
+        .replace('#', "");
+    let mut url = current.join(&cleaned).map_err(|e| CeremaError::Shape {
+        url: current.to_string(),
+        reason: format!("invalid `next` {next:?}: {e}"),
+    })?;
+    if base.scheme() == "https" && url.scheme() == "http" {
+        let port = url.port();
+        // A default port (`:80`) goes with the scheme; an explicit other one stays.
+        let _ = url.set_scheme("https");
+        if port == Some(80) {
+            let _ = url.set_port(None);
+        }
+    }
+    if url.origin() != base.origin() {
+        return Err(CeremaError::ForeignNext {
+            url: url.to_string(),
+            base: base.origin().ascii_serialization(),
+        });
+    }
+    Ok(url)
+}
+
+fn header_value(scheme: &str, token: &str) -> Result<HeaderValue, CeremaError> {
+    let mut value = HeaderValue::from_str(&format!("{scheme} {}", token.trim())).map_err(|_| {
+        CeremaError::TokenRejected {
+            excerpt: "the token holds characters an HTTP header cannot carry".to_owned(),
+        }
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+impl CeremaClient {
+    pub fn new(settings: &CeremaSettings) -> Result<Self, CeremaError> {
+        let bad = |reason: String| CeremaError::BadBaseUrl {
+            url: settings.base_url.clone(),
+            reason,
+        };
+        let mut base = Url::parse(settings.base_url.trim()).map_err(|e| bad(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(bad("not an http(s) URL".to_owned()));
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.set_query(None);
+        base.set_fragment(None);
+        let http = crate::b2b::client::http_client(concat!("sagasync/", env!("CARGO_PKG_VERSION")))
+            .map_err(bad)?;
+        let header = match &settings.auth {
+            CeremaAuth::Token(token) => Some(header_value("Bearer", token.expose())?),
+            CeremaAuth::Credentials { .. } => None,
+        };
+        Ok(CeremaClient {
+            http,
+            base,
+            auth: settings.auth.clone(),
+            policy: RetryPolicy::new(settings.max_retries),
+            timeout: settings.timeout,
+            header: Mutex::new(header),
+        })
+    }
+
+    /// The base URL, with a trailing slash.
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The first page of a listing.
+    pub fn first_page(&self, kind: CeremaKind) -> Result<Url, CeremaError> {
+        self.base
+            .join(kind.path())
+            .map_err(|e| CeremaError::BadBaseUrl {
+                url: self.base.to_string(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Cleans `next` (see [`clean_next`]) against this client's base.
+    pub fn next_url(&self, current: &Url, next: &str) -> Result<Url, CeremaError> {
+        clean_next(&self.base, current, next)
+    }
+
+    /// POSTs `body` to `{base}/{path}`, with retries.
+    async fn post(&self, path: &str, body: &Value) -> Result<Value, FetchError> {
+        let url = match self.base.join(path) {
+            Ok(u) => u.to_string(),
+            Err(e) => {
+                return Err(FetchError::Connection {
+                    url: format!("{}{path}", self.base),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        with_retries(&self.policy, || {
+            let request = self.http.post(&url).json(body);
+            let url = url.as_str();
+            async move {
+                send_json(request, url, self.timeout)
+                    .await
+                    .map(|(_, _, v)| v)
+            }
+        })
+        .await
+    }
+
+    /// Exchanges the username and password for a token (v2, then the legacy v1).
+    async fn login(&self, username: &str, password: &Secret) -> Result<HeaderValue, CeremaError> {
+        let body = json!({ "username": username, "password": password.expose() });
+        let refused = |e: FetchError| match e {
+            FetchError::Status {
+                status: status @ (400 | 401 | 403),
+                excerpt,
+                ..
+            } => CeremaError::LoginRefused { status, excerpt },
+            other => CeremaError::Fetch(other),
+        };
+        let token = |v: &Value, field: &str, path: &str| {
+            v.get(field)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| CeremaError::Shape {
+                    url: format!("{}{path}", self.base),
+                    reason: format!("no `{field}` in the answer"),
+                })
+        };
+        match self.post(TOKEN_PATH, &body).await {
+            Ok(v) => header_value("Bearer", &token(&v, "access", TOKEN_PATH)?),
+            Err(FetchError::Status { status: 404, .. }) => {
+                let v = self.post(LEGACY_TOKEN_PATH, &body).await.map_err(refused)?;
+                header_value("Token", &token(&v, "token", LEGACY_TOKEN_PATH)?)
+            }
+            Err(e) => Err(refused(e)),
+        }
+    }
+
+    /// The `Authorization` header, logging in first when needed (or again, `renew`).
+    async fn authorization(&self, renew: bool) -> Result<HeaderValue, CeremaError> {
+        let mut header = self.header.lock().await;
+        if let (Some(h), false) = (header.as_ref(), renew) {
+            return Ok(h.clone());
+        }
+        let value = match &self.auth {
+            CeremaAuth::Token(token) => header_value("Bearer", token.expose())?,
+            CeremaAuth::Credentials { username, password } => {
+                self.login(username, password).await?
+            }
+        };
+        *header = Some(value.clone());
+        Ok(value)
+    }
+
+    async fn get_once(&self, url: &Url, auth: HeaderValue) -> Result<Value, FetchError> {
+        let shown = url.as_str();
+        with_retries(&self.policy, || {
+            let request = self
+                .http
+                .get(url.clone())
+                .header(AUTHORIZATION, auth.clone())
+                .header(ACCEPT, "application/json");
+            async move {
+                send_json(request, shown, self.timeout)
+                    .await
+                    .map(|(_, _, v)| v)
+            }
+        })
+        .await
+    }
+
+    /// GETs one page of a listing (on the base's origin), with retries. With a username
+    /// and password, a 401 logs in again once.
+    pub async fn page(&self, url: &Url) -> Result<Page, CeremaError> {
+        if url.origin() != self.base.origin() {
+            return Err(CeremaError::ForeignNext {
+                url: url.to_string(),
+                base: self.base.origin().ascii_serialization(),
+            });
+        }
+        let auth = self.authorization(false).await?;
+        let mut result = self.get_once(url, auth).await;
+        if matches!(result, Err(FetchError::Status { status: 401, .. }))
+            && matches!(self.auth, CeremaAuth::Credentials { .. })
+        {
+            tracing::info!("the Cerema token expired: logging in again");
+            let auth = self.authorization(true).await?;
+            result = self.get_once(url, auth).await;
+        }
+        let body = result.map_err(|e| match e {
+            FetchError::Status {
+                status: 401,
+                excerpt,
+                ..
+            } => CeremaError::TokenRejected { excerpt },
+            FetchError::Status {
+                status: 403,
+                excerpt,
+                ..
+            } => CeremaError::Forbidden {
+                status: 403,
+                excerpt,
+                what: url.path().to_owned(),
+            },
+            other => CeremaError::Fetch(other),
+        })?;
+        parse::page(body).map_err(|reason| CeremaError::Shape {
+            url: url.to_string(),
+            reason,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn next_links_lose_their_quirks() {
+        let base = url("https://portaildf.cerema.fr/");
+        let current = url("https://portaildf.cerema.fr/api/utilisateurs/?page=1");
+        let check = |next: &str, expected: Result<&str, ()>| {
+            let got = clean_next(&base, &current, next)
+                .map(|u| u.to_string())
+                .map_err(|_| ());
+            assert_eq!(got, expected.map(str::to_owned), "{next:?}");
+        };
+        let page2 = "https://portaildf.cerema.fr/api/utilisateurs/?page=2";
+        check(
+            "http://portaildf.cerema.fr/api/utilisateurs/?page=2",
+            Ok(page2),
+        );
+        check(
+            "http://portaildf.cerema.fr/api/utilisateurs/?page=2#",
+            Ok(page2),
+        );
+        check(
+            "http://portaildf.cerema.fr/api/utilisateurs/?page=2%23",
+            Ok(page2),
+        );
+        check(
+            "http://portaildf.cerema.fr:80/api/utilisateurs/?page=2",
+            Ok(page2),
+        );
+        check(
+            "https://portaildf.cerema.fr/api/utilisateurs/?page=%232",
+            Ok(page2),
+        );
+        check("/api/utilisateurs/?page=2#", Ok(page2));
+        check("https://evil.example/api/utilisateurs/?page=2", Err(()));
+        check(
+            "http://portaildf.cerema.fr:8080/api/utilisateurs/?page=2",
+            Err(()),
+        );
+        check(
+            "ftp://portaildf.cerema.fr/api/utilisateurs/?page=2",
+            Err(()),
+        );
+    }
+
+    #[test]
+    fn an_http_base_is_not_upgraded() {
+        let base = url("http://127.0.0.1:8000/");
+        let current = url("http://127.0.0.1:8000/api/structures/");
+        let next = clean_next(
+            &base,
+            &current,
+            "http://127.0.0.1:8000/api/structures/?page=2%23",
+        )
+        .expect("same origin");
+        assert_eq!(
+            next.as_str(),
+            "http://127.0.0.1:8000/api/structures/?page=2"
+        );
+        assert!(
+            clean_next(
+                &base,
+                &current,
+                "http://127.0.0.1:9000/api/structures/?page=2"
+            )
+            .is_err()
+        );
+    }
+}

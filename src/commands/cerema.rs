@@ -1,0 +1,314 @@
+//! `sagasync cerema sync|export`: the Cerema Portail DF's users and structures.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+
+use super::Context;
+use super::sync::{ReportArgs, STATS_HEADER, finish_bar, interrupt_on_ctrl_c, observer, stats_row};
+use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
+use crate::secret::Secret;
+use crate::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
+use crate::sync::{Interrupt, RunStatusKind};
+
+#[derive(Debug, Args)]
+pub struct CeremaArgs {
+    #[command(subcommand)]
+    pub command: CeremaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CeremaCommand {
+    /// Download users and/or structures into the database (resumes where a run stopped)
+    Sync(CeremaSyncArgs),
+    /// Write the stored users or structures as JSON Lines, as the API sent them
+    Export(CeremaExportArgs),
+    /// Inspect the stored users
+    Users(super::cerema_lists::UsersArgs),
+    /// Inspect the stored structures
+    Structures(super::cerema_lists::StructuresArgs),
+}
+
+/// What to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncWhat {
+    Users,
+    Structures,
+    /// Structures, then users
+    All,
+}
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportWhat {
+    Users,
+    Structures,
+}
+
+/// Where the Portail DF is and who we are to it.
+#[derive(Debug, Clone, Args)]
+pub struct CeremaConnArgs {
+    /// Base URL of the Cerema Portail DF API
+    #[arg(long, env = "CEREMA_API_URL", default_value = DEFAULT_CEREMA_API_URL)]
+    pub cerema_api_url: String,
+    /// Token sent as `Authorization: Bearer` (best kept in the environment)
+    #[arg(long, env = "CEREMA_API_TOKEN", hide_env_values = true)]
+    pub cerema_api_token: Option<Secret>,
+    /// Username exchanged with CEREMA_PASSWORD for a token, when there is no token
+    #[arg(long, env = "CEREMA_USERNAME")]
+    pub cerema_username: Option<String>,
+    /// Password of CEREMA_USERNAME
+    #[arg(long, env = "CEREMA_PASSWORD", hide_env_values = true)]
+    pub cerema_password: Option<Secret>,
+    /// Timeout of one request to the Cerema API, in seconds
+    #[arg(long, env = "CEREMA_API_TIMEOUT", default_value_t = 30.0)]
+    pub cerema_timeout: f64,
+    /// Retries of one failed request (network errors, 5xx, 429)
+    #[arg(long, env = "CEREMA_API_MAX_RETRIES", default_value_t = 3)]
+    pub cerema_max_retries: u32,
+}
+
+impl CeremaConnArgs {
+    /// The client's settings, or what is missing to make them.
+    pub fn settings(&self) -> anyhow::Result<CeremaSettings> {
+        let auth = match (
+            &self.cerema_api_token,
+            &self.cerema_username,
+            &self.cerema_password,
+        ) {
+            (Some(token), _, _) if !token.is_empty() => CeremaAuth::Token(token.clone()),
+            (_, Some(username), Some(password)) if !username.is_empty() => {
+                CeremaAuth::Credentials {
+                    username: username.clone(),
+                    password: password.clone(),
+                }
+            }
+            (_, Some(_), None) => anyhow::bail!(
+                "CEREMA_USERNAME is set but CEREMA_PASSWORD is not: set both, or CEREMA_API_TOKEN"
+            ),
+            _ => anyhow::bail!(
+                "no Cerema credentials: set CEREMA_API_TOKEN, or CEREMA_USERNAME and CEREMA_PASSWORD"
+            ),
+        };
+        let timeout = Duration::try_from_secs_f64(self.cerema_timeout)
+            .ok()
+            .filter(|t| !t.is_zero())
+            .context("CEREMA_API_TIMEOUT must be a positive number of seconds")?;
+        Ok(CeremaSettings {
+            base_url: self.cerema_api_url.clone(),
+            auth,
+            timeout,
+            max_retries: self.cerema_max_retries,
+        })
+    }
+}
+
+fn delay_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if v.is_finite() && (0.0..=3600.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the delay must be between 0 and 3600 seconds".to_owned())
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CeremaSyncArgs {
+    /// users, structures, or all (structures first)
+    #[arg(value_enum, default_value_t = SyncWhat::All)]
+    pub what: SyncWhat,
+    /// Seconds to wait between two pages (0 for none)
+    #[arg(long, default_value = "0.5", value_parser = delay_secs)]
+    pub delay: f64,
+    /// Stop after this many pages; the next run continues from there
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pages: Option<u32>,
+    /// Forget where the last unfinished run stopped and start from page 1
+    #[arg(long)]
+    pub restart: bool,
+    #[command(flatten)]
+    pub conn: CeremaConnArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CeremaExportArgs {
+    /// users or structures
+    #[arg(value_enum)]
+    pub what: ExportWhat,
+    /// File to write (stdout when absent)
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+}
+
+pub async fn run(args: CeremaArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    match args.command {
+        CeremaCommand::Sync(args) => run_sync(args, ctx).await,
+        CeremaCommand::Export(args) => run_export(args, ctx).await,
+        CeremaCommand::Users(args) => super::cerema_lists::run_users(args, ctx).await,
+        CeremaCommand::Structures(args) => super::cerema_lists::run_structures(args, ctx).await,
+    }
+}
+
+/// The kinds `what` names, in the order they sync.
+pub fn kinds(what: SyncWhat) -> &'static [CeremaKind] {
+    match what {
+        SyncWhat::Users => &[CeremaKind::Users],
+        SyncWhat::Structures => &[CeremaKind::Structures],
+        SyncWhat::All => &[CeremaKind::Structures, CeremaKind::Users],
+    }
+}
+
+/// Runs the syncs of `kinds` one after the other; stops after one that did not succeed.
+pub async fn sync_kinds(
+    db: &sea_orm::DatabaseConnection,
+    client: &CeremaClient,
+    kinds: &[CeremaKind],
+    opts: &CeremaSyncOptions,
+    quiet: bool,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Vec<CeremaReport>> {
+    let mut reports = Vec::new();
+    for &kind in kinds {
+        let (obs, bar) = observer(quiet, kind.name());
+        let report = sync_cerema(db, client, kind, opts, obs, interrupt).await;
+        finish_bar(bar);
+        let report = report?;
+        let stop = report.run.status == RunStatusKind::Interrupted;
+        reports.push(report);
+        if stop {
+            break;
+        }
+    }
+    Ok(reports)
+}
+
+async fn run_sync(args: CeremaSyncArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let settings = args.conn.settings()?;
+    let client = CeremaClient::new(&settings)?;
+    let db = ctx.open_db().await?;
+    let opts = CeremaSyncOptions {
+        delay: Duration::from_secs_f64(args.delay),
+        max_pages: args.max_pages,
+        restart: args.restart,
+    };
+    let interrupt = interrupt_on_ctrl_c();
+    let reports = sync_kinds(
+        &db,
+        &client,
+        kinds(args.what),
+        &opts,
+        ctx.global.quiet,
+        &interrupt,
+    )
+    .await?;
+    render(&reports, &args.report)
+}
+
+/// Prints the reports (a table with notes, or JSON) and picks the exit code.
+pub fn render(reports: &[CeremaReport], args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.json {
+        let out = match reports {
+            [one] => serde_json::to_string(one)?,
+            many => serde_json::to_string(many)?,
+        };
+        println!("{out}");
+    } else {
+        print_table(reports);
+    }
+    let interrupted = reports
+        .iter()
+        .any(|r| r.run.status == RunStatusKind::Interrupted);
+    let errors = reports.iter().any(|r| r.run.stats.errors > 0);
+    Ok(if interrupted {
+        ExitCode::from(130)
+    } else if args.fail_on_errors && errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_table(reports: &[CeremaReport]) {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(STATS_HEADER);
+    for r in reports {
+        table.add_row(stats_row(&r.run, Some(r.kind)));
+    }
+    println!("cerema:\n{table}");
+    for r in reports {
+        if let Some(page) = r.resumed_from_page {
+            println!("  {}: continued an earlier run from page {page}", r.kind);
+        }
+        if let (false, Some(next)) = (r.complete, r.next_page) {
+            println!(
+                "  {}: stopped before the end after {} page(s); the next `sagasync cerema sync {}` continues from page {next} (--restart starts over)",
+                r.kind, r.pages, r.kind
+            );
+        }
+        for issue in r.run.stats.errors_list.iter().take(10) {
+            let kind = if issue.warning { "warning" } else { "error" };
+            let id = issue.external_id.as_deref().unwrap_or("?");
+            println!("  {kind} [{} {id}] {}", r.kind, issue.error);
+        }
+        let listed = r.run.stats.errors_list.len().min(10) as u64;
+        let all = r.run.stats.errors + r.run.stats.warnings;
+        if all > listed {
+            println!("  … {} more in run {}'s errors", all - listed, r.run.run_id);
+        }
+    }
+}
+
+async fn run_export(args: CeremaExportArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let db = ctx.open_db().await?;
+    let kind = match args.what {
+        ExportWhat::Users => CeremaKind::Users,
+        ExportWhat::Structures => CeremaKind::Structures,
+    };
+    let result = match &args.out {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            export(&db, kind, &mut out).await
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            let written = export(&db, kind, &mut out).await;
+            let _ = out.flush();
+            written
+        }
+    };
+    let written = match result {
+        Ok(n) => n,
+        // `| head` closed the pipe: what was asked for was written.
+        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e),
+    };
+    if let (Some(path), false) = (&args.out, ctx.global.quiet) {
+        eprintln!("{written} {} written to {}", kind.name(), path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
+}

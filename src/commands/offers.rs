@@ -1,0 +1,84 @@
+//! `sagasync offers search|show`: the stored France Travail job offers.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::Context;
+use super::format::{FormatArgs, done, stdout, write_list, write_record};
+use crate::inspect::offers::{self, MAX_LIMIT, OfferFilter};
+
+#[derive(Debug, Args)]
+pub struct OffersArgs {
+    #[command(subcommand)]
+    pub command: OffersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OffersCommand {
+    /// Offers, newest first, by words, place, job and contract
+    Search(OffersSearchArgs),
+    /// One offer with its skills
+    Show(OffersShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OffersSearchArgs {
+    /// Words that must all occur in the title, job, company or description (accents and
+    /// case ignored)
+    #[arg(long)]
+    pub q: Option<String>,
+    /// INSEE code of a commune (repeat it, or separate with commas, for several)
+    #[arg(long, value_delimiter = ',')]
+    pub commune: Vec<String>,
+    /// Département code (75, 2A, 971)
+    #[arg(long)]
+    pub departement: Option<String>,
+    /// ROME code of the job (G1602)
+    #[arg(long)]
+    pub rome: Option<String>,
+    /// Contract type code (CDI, CDD, MIS...)
+    #[arg(long)]
+    pub contract: Option<String>,
+    /// Offers shown at most (up to 1000)
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=MAX_LIMIT))]
+    pub limit: u64,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OffersShowArgs {
+    /// The offer's id (e.g. 1867XWR)
+    pub id: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
+    let db = ctx.open_db().await?;
+    match args.command {
+        OffersCommand::Search(args) => {
+            let filter = OfferFilter {
+                q: args.q,
+                commune: args.commune,
+                departement: args.departement,
+                rome: args.rome,
+                contract: args.contract,
+                limit: args.limit,
+                offset: 0,
+            };
+            let rows = offers::search(&db, &filter).await?;
+            write_list(args.format.format, &rows, "no offer matched")
+        }
+        OffersCommand::Show(args) => {
+            let Some(offer) = offers::get(&db, &args.id).await? else {
+                anyhow::bail!(
+                    "no offer {:?}: `sagasync offers search` shows the stored offers",
+                    args.id
+                );
+            };
+            done(write_record(args.format.format, &offer, stdout()))
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The France Travail client: OAuth2 client credentials (the token kept in memory,
+//! renewed before it expires and once on a 401), searches by `range` window, a rate
+//! limiter (governor) in front of every request, and the retries every client shares.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_RANGE, CONTENT_TYPE, HeaderValue};
+use serde_json::Value;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::parse;
+use super::query::{OfferQuery, content_range};
+use crate::http::{FetchError, RetryPolicy, decode_json, send_bytes, with_retries};
+use crate::secret::Secret;
+
+/// The token endpoint, as the original collectors use it.
+pub const DEFAULT_AUTH_URL: &str =
+    "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=/partenaire";
+/// The offers API (v2).
+pub const DEFAULT_API_URL: &str = "https://api.francetravail.io/partenaire/offresdemploi/v2";
+/// The scope the offers API needs.
+pub const DEFAULT_SCOPE: &str = "api_offresdemploiv2 o2dsoffre";
+/// Requests per second the API allows an application.
+pub const DEFAULT_RATE: f64 = 10.0;
+/// A token is renewed when less than this is left of it.
+const RENEW_BEFORE: Duration = Duration::from_secs(60);
+/// Spacing margin over `1 / rate`, so network jitter cannot put `rate + 1` requests in
+/// one second on the server's clock.
+const RATE_MARGIN: f64 = 1.15;
+
+/// Where and how to reach France Travail.
+#[derive(Debug, Clone)]
+pub struct FtSettings {
+    pub auth_url: String,
+    pub api_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub scope: String,
+    pub timeout: Duration,
+    pub max_retries: u32,
+    /// Requests per second, at most.
+    pub rate: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FtError {
+    #[error(
+        "France Travail refused the client credentials: {error}; check FRANCE_TRAVAIL_CLIENT_ID and FRANCE_TRAVAIL_CLIENT_SECRET"
+    )]
+    Credentials { error: String },
+    #[error("France Travail rejected the token twice (401): {excerpt}")]
+    TokenRejected { excerpt: String },
+    #[error("France Travail refused the search ({status}): {message}")]
+    BadRequest { status: u16, message: String },
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("invalid {what} {url:?}: {reason}")]
+    BadUrl {
+        what: &'static str,
+        url: String,
+        reason: String,
+    },
+    #[error("unexpected answer from {url}: {reason}")]
+    Shape { url: String, reason: String },
+}
+
+/// One page of a search.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    /// 200, 206, or 204 (nothing).
+    pub status: u16,
+    /// The query's total, from `Content-Range` (`None` when absent).
+    pub total: Option<u64>,
+    pub offers: Vec<Value>,
+    /// The body as received (empty for 204), for the raw archive.
+    pub raw: Bytes,
+}
+
+struct Token {
+    header: HeaderValue,
+    renew_at: Instant,
+}
+
+/// A client with its token and its limiter.
+pub struct FtClient {
+    http: reqwest::Client,
+    settings: FtSettings,
+    search_url: Url,
+    policy: RetryPolicy,
+    limiter: DefaultDirectRateLimiter,
+    token: Mutex<Option<Token>>,
+}
+
+impl std::fmt::Debug for FtClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FtClient")
+            .field("api", &self.settings.api_url)
+            .field("client_id", &self.settings.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `error` of an OAuth2 error body (`{"error": "invalid_client"}`), else the excerpt.
+fn oauth_error(excerpt: &str) -> String {
+    serde_json::from_str::<Value>(excerpt)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| excerpt.to_owned())
+}
+
+/// The `message` of a France Travail error body, else the excerpt.
+fn api_message(excerpt: &str) -> String {
+    serde_json::from_str::<Value>(excerpt)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| excerpt.to_owned())
+}
+
+impl FtClient {
+    pub fn new(settings: FtSettings) -> Result<Self, FtError> {
+        let bad = |what: &'static str, url: &str, reason: String| FtError::BadUrl {
+            what,
+            url: url.to_owned(),
+            reason,
+        };
+        Url::parse(&settings.auth_url)
+            .map_err(|e| bad("FRANCE_TRAVAIL_AUTH_URL", &settings.auth_url, e.to_string()))?;
+        let api = settings.api_url.trim_end_matches('/');
+        let search_url = Url::parse(&format!("{api}/offres/search"))
+            .map_err(|e| bad("FRANCE_TRAVAIL_API_URL", &settings.api_url, e.to_string()))?;
+        if !settings.rate.is_finite() || settings.rate <= 0.0 {
+            return Err(bad(
+                "rate",
+                &settings.rate.to_string(),
+                "must be positive".into(),
+            ));
+        }
+        let period = Duration::from_secs_f64(RATE_MARGIN / settings.rate);
+        let quota = Quota::with_period(period)
+            .ok_or_else(|| bad("rate", &settings.rate.to_string(), "is too high".to_owned()))?;
+        let http = crate::b2b::client::http_client(concat!("sagasync/", env!("CARGO_PKG_VERSION")))
+            .map_err(|e| bad("FRANCE_TRAVAIL_API_URL", &settings.api_url, e))?;
+        Ok(FtClient {
+            http,
+            search_url,
+            policy: RetryPolicy::new(settings.max_retries),
+            limiter: RateLimiter::direct(quota),
+            token: Mutex::new(None),
+            settings,
+        })
+    }
+
+    /// Asks for a token (client credentials, form body).
+    async fn fetch_token(&self) -> Result<Token, FtError> {
+        let s = &self.settings;
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "client_credentials")
+            .append_pair("client_id", &s.client_id)
+            .append_pair("client_secret", s.client_secret.expose())
+            .append_pair("scope", &s.scope)
+            .finish();
+        let url = s.auth_url.as_str();
+        let result = with_retries(&self.policy, || {
+            let request = self
+                .http
+                .post(url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(ACCEPT, "application/json")
+                .body(body.clone());
+            async move {
+                let (_, _, bytes) = send_bytes(request, url, s.timeout).await?;
+                decode_json(url, &bytes)
+            }
+        })
+        .await;
+        let v = result.map_err(|e| match e {
+            FetchError::Status {
+                status: 400 | 401 | 403,
+                excerpt,
+                ..
+            } => FtError::Credentials {
+                error: oauth_error(&excerpt),
+            },
+            other => FtError::Fetch(other),
+        })?;
+        let token = v
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| FtError::Shape {
+                url: url.to_owned(),
+                reason: "no `access_token` in the answer".to_owned(),
+            })?;
+        let expires_in = v.get("expires_in").and_then(Value::as_u64).unwrap_or(1499);
+        let lifetime = Duration::from_secs(expires_in);
+        let mut header =
+            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| FtError::Shape {
+                url: url.to_owned(),
+                reason: "the token holds characters an HTTP header cannot carry".to_owned(),
+            })?;
+        header.set_sensitive(true);
+        Ok(Token {
+            header,
+            renew_at: Instant::now() + lifetime.saturating_sub(RENEW_BEFORE.min(lifetime / 2)),
+        })
+    }
+
+    /// The current token, renewed when it is about to expire (or `force`d).
+    async fn authorization(&self, force: bool) -> Result<HeaderValue, FtError> {
+        let mut token = self.token.lock().await;
+        if let Some(t) = token.as_ref()
+            && !force
+            && Instant::now() < t.renew_at
+        {
+            return Ok(t.header.clone());
+        }
+        tracing::debug!("asking France Travail for a token");
+        let fresh = self.fetch_token().await?;
+        let header = fresh.header.clone();
+        *token = Some(fresh);
+        Ok(header)
+    }
+
+    /// Gets a token now: bad credentials show before anything else happens.
+    pub async fn authenticate(&self) -> Result<(), FtError> {
+        self.authorization(false).await.map(|_| ())
+    }
+
+    async fn get(
+        &self,
+        url: &Url,
+        auth: &HeaderValue,
+    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Bytes), FetchError> {
+        let shown = url.as_str();
+        with_retries(&self.policy, || async move {
+            self.limiter.until_ready().await;
+            let request = self
+                .http
+                .get(url.clone())
+                .header(AUTHORIZATION, auth.clone())
+                .header(ACCEPT, "application/json");
+            send_bytes(request, shown, self.settings.timeout).await
+        })
+        .await
+    }
+
+    /// One page of `query`: offers `start..=end` (zero-based).
+    pub async fn search(
+        &self,
+        query: &OfferQuery,
+        start: u32,
+        end: u32,
+    ) -> Result<SearchPage, FtError> {
+        let mut url = self.search_url.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in query.params() {
+                q.append_pair(k, &v);
+            }
+            q.append_pair("range", &format!("{start}-{end}"));
+        }
+        let auth = self.authorization(false).await?;
+        let mut result = self.get(&url, &auth).await;
+        if matches!(result, Err(FetchError::Status { status: 401, .. })) {
+            tracing::info!("France Travail rejected the token: asking for a new one");
+            let auth = self.authorization(true).await?;
+            result = self.get(&url, &auth).await;
+        }
+        let (status, headers, raw) = result.map_err(|e| match e {
+            FetchError::Status {
+                status: 401,
+                excerpt,
+                ..
+            } => FtError::TokenRejected { excerpt },
+            FetchError::Status {
+                status: status @ (400 | 404 | 416),
+                excerpt,
+                ..
+            } => FtError::BadRequest {
+                status,
+                message: api_message(&excerpt),
+            },
+            other => FtError::Fetch(other),
+        })?;
+        let total = headers
+            .get(CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(content_range)
+            .map(|(_, _, total)| total);
+        if status == StatusCode::NO_CONTENT || raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(SearchPage {
+                status: status.as_u16(),
+                total: total.or(Some(0)),
+                offers: Vec::new(),
+                raw: Bytes::new(),
+            });
+        }
+        let body = decode_json(url.as_str(), &raw)?;
+        let offers = parse::offers(body).map_err(|reason| FtError::Shape {
+            url: url.to_string(),
+            reason,
+        })?;
+        Ok(SearchPage {
+            status: status.as_u16(),
+            total,
+            offers,
+            raw,
+        })
+    }
+}

@@ -1,0 +1,12 @@
+//! The France Travail "Offres d'emploi v2" upstream: its client, its JSON, and the
+//! queries (with their split past the 3,150-offer cap).
+
+pub mod client;
+pub mod parse;
+pub mod query;
+
+pub use client::{
+    DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtError, FtSettings,
+    SearchPage,
+};
+pub use query::OfferQuery;

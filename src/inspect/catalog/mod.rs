@@ -1,0 +1,11 @@
+//! The catalog: categories (a list, and the tree with product counts) and products
+//! (filtered lists streamed in keyset batches, and one product with its mapping).
+
+mod categories;
+mod products;
+
+pub use categories::{CategoryRow, TreeFilter, TreeRow, categories, category_id, tree};
+pub use products::{
+    ExternalLink, ProductDetail, ProductFilter, ProductKey, ProductRow, each_product, product,
+    products,
+};

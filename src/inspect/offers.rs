@@ -1,0 +1,187 @@
+//! `offers search|show`: stored France Travail offers, newest `date_creation` first.
+//!
+//! Text search looks in `job_offers.search_text`, already folded (`text::fold`): the
+//! query is folded the same way and every word must occur (`LIKE '%word%'` for each),
+//! which behaves the same on every backend, accents and case ignored.
+
+use chrono::{DateTime, Utc};
+use entity::prelude::*;
+use entity::{job_offer, job_offer_skill};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Result, contains_pattern, search_words};
+
+/// The most offers one search returns.
+pub const MAX_LIMIT: u64 = 1_000;
+
+/// Which offers to find.
+#[derive(Debug, Clone, Default)]
+pub struct OfferFilter {
+    /// Words that must all occur in the title, ROME label, company or description.
+    pub q: Option<String>,
+    /// INSEE codes, any of them (Paris: 75056 and 75101..=75120).
+    pub commune: Vec<String>,
+    pub departement: Option<String>,
+    pub rome: Option<String>,
+    /// Contract type code (`CDI`, `CDD`, `MIS`...).
+    pub contract: Option<String>,
+    /// At most `MAX_LIMIT`.
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// One offer as `offers search` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, FromQueryResult)]
+pub struct OfferRow {
+    pub id: String,
+    pub intitule: Option<String>,
+    pub rome_code: Option<String>,
+    pub type_contrat: Option<String>,
+    pub lieu_libelle: Option<String>,
+    pub commune: Option<String>,
+    pub departement: Option<String>,
+    pub entreprise_nom: Option<String>,
+    pub salaire_libelle: Option<String>,
+    pub date_creation: Option<Instant>,
+}
+
+/// One offer with its skills.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferDetail {
+    pub id: String,
+    pub intitule: Option<String>,
+    pub rome_code: Option<String>,
+    pub rome_libelle: Option<String>,
+    pub appellation_libelle: Option<String>,
+    pub type_contrat: Option<String>,
+    pub type_contrat_libelle: Option<String>,
+    pub nature_contrat: Option<String>,
+    pub experience_exige: Option<String>,
+    pub experience_libelle: Option<String>,
+    pub lieu_libelle: Option<String>,
+    pub commune: Option<String>,
+    pub code_postal: Option<String>,
+    pub departement: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub entreprise_nom: Option<String>,
+    pub salaire_libelle: Option<String>,
+    pub duree_travail_libelle: Option<String>,
+    pub alternance: Option<bool>,
+    pub nombre_postes: Option<i32>,
+    pub qualification_code: Option<String>,
+    pub secteur_activite_libelle: Option<String>,
+    pub origine_url: Option<String>,
+    pub date_creation: Option<Instant>,
+    pub date_actualisation: Option<Instant>,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub description: Option<String>,
+    pub skills: Vec<SkillRow>,
+}
+
+/// A skill an offer asks for.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkillRow {
+    pub code: Option<String>,
+    pub libelle: String,
+    /// `E` (required) or `S` (desired).
+    pub exigence: Option<String>,
+}
+
+/// Offers matching `filter`, newest `date_creation` first (undated ones last), then by id.
+pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec<OfferRow>> {
+    let mut q = JobOffer::find().select_only().columns([
+        job_offer::Column::Id,
+        job_offer::Column::Intitule,
+        job_offer::Column::RomeCode,
+        job_offer::Column::TypeContrat,
+        job_offer::Column::LieuLibelle,
+        job_offer::Column::Commune,
+        job_offer::Column::Departement,
+        job_offer::Column::EntrepriseNom,
+        job_offer::Column::SalaireLibelle,
+        job_offer::Column::DateCreation,
+    ]);
+    for word in filter.q.as_deref().map(search_words).unwrap_or_default() {
+        q = q.filter(job_offer::Column::SearchText.like(contains_pattern(&word)));
+    }
+    if !filter.commune.is_empty() {
+        q = q.filter(job_offer::Column::Commune.is_in(filter.commune.iter().map(String::as_str)));
+    }
+    if let Some(d) = &filter.departement {
+        q = q.filter(job_offer::Column::Departement.eq(d.as_str()));
+    }
+    if let Some(r) = &filter.rome {
+        q = q.filter(job_offer::Column::RomeCode.eq(r.to_uppercase()));
+    }
+    if let Some(c) = &filter.contract {
+        q = q.filter(job_offer::Column::TypeContrat.eq(c.to_uppercase()));
+    }
+    let rows = q
+        .order_by_asc(Expr::col(job_offer::Column::DateCreation).is_null())
+        .order_by_desc(job_offer::Column::DateCreation)
+        .order_by_asc(job_offer::Column::Id)
+        .limit(Ord::min(filter.limit, MAX_LIMIT))
+        .offset(filter.offset)
+        .into_model()
+        .all(db)
+        .await?;
+    Ok(rows)
+}
+
+/// One offer with its skills (in the order the offer lists them), or `None`.
+pub async fn get(db: &DatabaseConnection, id: &str) -> Result<Option<OfferDetail>> {
+    let Some(o) = JobOffer::find_by_id(id.to_owned()).one(db).await? else {
+        return Ok(None);
+    };
+    let skills = JobOfferSkill::find()
+        .filter(job_offer_skill::Column::OfferId.eq(id))
+        .order_by_asc(job_offer_skill::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| SkillRow {
+            code: s.code,
+            libelle: s.libelle,
+            exigence: s.exigence,
+        })
+        .collect();
+    Ok(Some(OfferDetail {
+        id: o.id,
+        intitule: o.intitule,
+        rome_code: o.rome_code,
+        rome_libelle: o.rome_libelle,
+        appellation_libelle: o.appellation_libelle,
+        type_contrat: o.type_contrat,
+        type_contrat_libelle: o.type_contrat_libelle,
+        nature_contrat: o.nature_contrat,
+        experience_exige: o.experience_exige,
+        experience_libelle: o.experience_libelle,
+        lieu_libelle: o.lieu_libelle,
+        commune: o.commune,
+        code_postal: o.code_postal,
+        departement: o.departement,
+        latitude: o.latitude,
+        longitude: o.longitude,
+        entreprise_nom: o.entreprise_nom,
+        salaire_libelle: o.salaire_libelle,
+        duree_travail_libelle: o.duree_travail_libelle,
+        alternance: o.alternance,
+        nombre_postes: o.nombre_postes,
+        qualification_code: o.qualification_code,
+        secteur_activite_libelle: o.secteur_activite_libelle,
+        origine_url: o.origine_url,
+        date_creation: o.date_creation,
+        date_actualisation: o.date_actualisation,
+        first_seen_at: o.first_seen_at,
+        last_seen_at: o.last_seen_at,
+        description: o.description,
+        skills,
+    }))
+}

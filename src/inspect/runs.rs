@@ -1,0 +1,159 @@
+//! `runs list|show`: the rows of `sync_runs`, newest first, and one run with its
+//! recorded item errors.
+
+use chrono::{DateTime, Utc};
+use entity::prelude::*;
+use entity::{sync_error, sync_run};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Result;
+
+/// Item errors `get` returns at most; `errors` pages through the rest.
+pub const ERRORS_SHOWN: u64 = 1_000;
+
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub source: Option<Source>,
+    pub status: Option<RunStatus>,
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// One run as `runs list` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRow {
+    pub id: i32,
+    /// `b2b`, `cerema` or `france_travail`.
+    pub source: String,
+    pub kind: String,
+    /// `running`, `succeeded`, `failed` or `interrupted`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub total: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub missing: i64,
+    pub errors: i64,
+}
+
+/// One run with its options, message and recorded errors.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: RunRow,
+    /// Seconds from start to finish, when it finished.
+    pub duration_secs: Option<f64>,
+    pub message: Option<String>,
+    /// The flags the run was started with.
+    pub options: serde_json::Value,
+    /// Rows of `sync_errors` for this run (there may be more than `item_errors` holds).
+    pub errors_recorded: u64,
+    /// The first `ERRORS_SHOWN` of them, in the order they were recorded.
+    pub item_errors: Vec<ItemError>,
+}
+
+/// One item a run could not apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemError {
+    pub id: i32,
+    pub external_id: Option<String>,
+    pub message: String,
+    pub payload: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<sync_run::Model> for RunRow {
+    fn from(r: sync_run::Model) -> Self {
+        RunRow {
+            id: r.id,
+            source: r.source.to_value(),
+            kind: r.kind,
+            status: r.status.to_value(),
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            total: r.total,
+            created: r.created,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            missing: r.missing,
+            errors: r.errors,
+        }
+    }
+}
+
+impl From<sync_error::Model> for ItemError {
+    fn from(e: sync_error::Model) -> Self {
+        ItemError {
+            id: e.id,
+            external_id: e.external_id,
+            message: e.message,
+            payload: e.payload,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// Runs newest first (by id: ids grow with start times).
+pub async fn list(db: &DatabaseConnection, filter: &RunFilter) -> Result<Vec<RunRow>> {
+    let mut query = SyncRun::find();
+    if let Some(source) = filter.source {
+        query = query.filter(sync_run::Column::Source.eq(source));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(sync_run::Column::Status.eq(status));
+    }
+    let runs = query
+        .order_by_desc(sync_run::Column::Id)
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .all(db)
+        .await?;
+    Ok(runs.into_iter().map(RunRow::from).collect())
+}
+
+/// One run, or `None` when there is no run with that id.
+pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<RunDetail>> {
+    let Some(run) = SyncRun::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let errors_recorded = SyncError::find()
+        .filter(sync_error::Column::RunId.eq(id))
+        .count(db)
+        .await?;
+    let item_errors = errors(db, id, ERRORS_SHOWN, 0).await?;
+    let duration_secs = run
+        .finished_at
+        .map(|end| (end - run.started_at).num_milliseconds() as f64 / 1000.0);
+    Ok(Some(RunDetail {
+        duration_secs,
+        message: run.message.clone(),
+        options: run.options.clone(),
+        errors_recorded,
+        item_errors,
+        run: RunRow::from(run),
+    }))
+}
+
+/// A run's item errors in the order they were recorded.
+pub async fn errors(
+    db: &DatabaseConnection,
+    run_id: i32,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<ItemError>> {
+    let rows = SyncError::find()
+        .filter(sync_error::Column::RunId.eq(run_id))
+        .order_by_asc(sync_error::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(ItemError::from).collect())
+}

@@ -1,0 +1,651 @@
+//! France Travail collect: every offer of a query, even past the API's 3,150-per-query
+//! cap (the query is split by département, then by creation-date windows, until each
+//! part fits), upserted by id with its skills, de-duplicated across parts, each page
+//! in one transaction; raw pages optionally archived.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::instant::Instant;
+use entity::prelude::*;
+use entity::sync_run::{RunStatus, Source};
+use entity::{job_offer, job_offer_skill, sync_run};
+use sea_orm::{
+    ActiveValue, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, NotSet,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::run::{Run, save_figures, save_issues};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
+use crate::archive::{Archive, page_file_name};
+use crate::db::begin_write;
+use crate::france_travail::parse::{self, OfferRecord};
+use crate::france_travail::query::{CAP, CAP_PAGES, PAGE_SIZE, Split, page_range, split};
+use crate::france_travail::{FtClient, OfferQuery, SearchPage};
+
+/// Rows per multi-row INSERT on SQLite.
+const SQLITE_INSERT_ROWS: usize = 200;
+/// Rows per multi-row INSERT elsewhere (sqlx 0.9.0 lacks TCP_NODELAY: keep them small).
+const NETWORK_INSERT_ROWS: usize = 25;
+
+/// How a collect runs.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// Pages per part at most (a part never has more than 21 anyway).
+    pub max_pages: u32,
+    pub delay: Duration,
+    /// Collect even when the same query completed today.
+    pub force: bool,
+}
+
+/// What one collect did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectReport {
+    pub query: Value,
+    #[serde(flatten)]
+    pub run: RunReport,
+    /// What the API said the query holds (before any split).
+    pub upstream_total: Option<u64>,
+    /// Parts collected (1 when the query fitted).
+    pub parts: u32,
+    pub requests: u32,
+    /// Offers already seen by this command (in another part or query), skipped.
+    pub duplicates: u64,
+    /// Pages written to the raw archive.
+    pub archived: u32,
+}
+
+/// The outcome: collected, or skipped because it already ran today.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Collected {
+    Done(CollectReport),
+    AlreadyToday {
+        query: Value,
+        run_id: i32,
+        at: DateTime<Utc>,
+    },
+}
+
+/// The last succeeded run of `query` today (UTC), if any.
+pub async fn ran_today(
+    db: &DatabaseConnection,
+    query: &OfferQuery,
+    now: DateTime<Utc>,
+) -> Result<Option<(i32, DateTime<Utc>)>, DbErr> {
+    let midnight = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    let identity = query.identity();
+    let runs = SyncRun::find()
+        .filter(sync_run::Column::Source.eq(Source::FranceTravail))
+        .filter(sync_run::Column::Kind.eq("offers"))
+        .filter(sync_run::Column::Status.eq(RunStatus::Succeeded))
+        .filter(sync_run::Column::StartedAt.gte(midnight))
+        .all(db)
+        .await?;
+    Ok(runs
+        .into_iter()
+        .filter(|r| r.options.get("query") == Some(&identity))
+        .map(|r| (r.id, r.started_at))
+        .max_by_key(|(_, at)| *at))
+}
+
+/// Where the collect is, while it runs.
+struct Walk<'a> {
+    db: &'a DatabaseConnection,
+    client: &'a FtClient,
+    opts: &'a CollectOptions,
+    archive: Option<&'a Archive>,
+    run_id: i32,
+    started: DateTime<Utc>,
+    label: String,
+    seen: &'a mut HashSet<String>,
+    stats: Stats,
+    observer: &'a Observer,
+    interrupt: &'a Interrupt,
+    requests: u32,
+    pages: u32,
+    parts: u32,
+    duplicates: u64,
+    archived: u32,
+    upstream_total: Option<u64>,
+}
+
+/// Fetches page `page` of `q` after the `delay`; `None` when interrupted or past the cap.
+async fn fetch_page(
+    client: &FtClient,
+    delay: Duration,
+    interrupt: &Interrupt,
+    q: &OfferQuery,
+    page: u32,
+) -> anyhow::Result<Option<SearchPage>> {
+    let Some((start, end)) = page_range(page) else {
+        return Ok(None);
+    };
+    if !delay.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = interrupt.wait() => return Ok(None),
+        }
+    }
+    tokio::select! {
+        r = client.search(q, start, end) => Ok(Some(r?)),
+        _ = interrupt.wait() => Ok(None),
+    }
+}
+
+/// A part to collect; its first page when a split already fetched it.
+struct Part {
+    query: OfferQuery,
+    first: Option<SearchPage>,
+    /// False once a split by département did not add up (offers without one).
+    by_departement: bool,
+}
+
+/// What every collect of one command shares.
+#[derive(Clone, Copy)]
+pub struct Collector<'a> {
+    pub db: &'a DatabaseConnection,
+    pub client: &'a FtClient,
+    pub opts: &'a CollectOptions,
+    /// Where raw pages go, if anywhere.
+    pub archive: Option<&'a Archive>,
+}
+
+/// Collects every offer of `query` into `job_offers` (see the module doc). `seen` holds
+/// the offer ids this command already collected (shared by its queries).
+pub async fn collect(
+    c: Collector<'_>,
+    query: &OfferQuery,
+    seen: &mut HashSet<String>,
+    observer: Observer,
+    interrupt: &Interrupt,
+) -> Result<Collected, RunError> {
+    let Collector {
+        db,
+        client,
+        opts,
+        archive,
+    } = c;
+    if !opts.force
+        && let Some((run_id, at)) = ran_today(db, query, Utc::now()).await?
+    {
+        return Ok(Collected::AlreadyToday {
+            query: query.identity(),
+            run_id,
+            at,
+        });
+    }
+    let options = json!({
+        "query": query.identity(),
+        "max_pages": opts.max_pages,
+        "delay_secs": opts.delay.as_secs_f64(),
+        "force": opts.force,
+        "archive": archive.map(Archive::describe),
+    });
+    let run = Run::start(db, Source::FranceTravail, "offers", options).await?;
+    let mut walk = Walk {
+        db,
+        client,
+        opts,
+        archive,
+        run_id: run.id,
+        started: Utc::now(),
+        label: query.label(),
+        seen,
+        stats: Stats::default(),
+        observer: &observer,
+        interrupt,
+        requests: 0,
+        pages: 0,
+        parts: 0,
+        duplicates: 0,
+        archived: 0,
+        upstream_total: None,
+    };
+    observer(Progress::Phase("collecting France Travail offers"));
+    let outcome = walk.all(query.clone()).await;
+    let (stats, parts, requests, duplicates, archived, upstream_total) = (
+        std::mem::take(&mut walk.stats),
+        walk.parts,
+        walk.requests,
+        walk.duplicates,
+        walk.archived,
+        walk.upstream_total,
+    );
+    let report = run
+        .conclude(
+            db,
+            stats,
+            outcome,
+            "interrupted: run the same command again (with --force) to collect the rest".to_owned(),
+        )
+        .await?;
+    Ok(Collected::Done(CollectReport {
+        query: query.identity(),
+        run: report,
+        upstream_total,
+        parts,
+        requests,
+        duplicates,
+        archived,
+    }))
+}
+
+impl Walk<'_> {
+    /// Fetches a page (interruptible); `None` when interrupted or past the cap.
+    async fn fetch(&mut self, q: &OfferQuery, page: u32) -> anyhow::Result<Option<SearchPage>> {
+        self.requests += 1;
+        fetch_page(self.client, self.opts.delay, self.interrupt, q, page).await
+    }
+
+    /// Collects every part of `root`: `Ok(true)` when all were, `Ok(false)` interrupted.
+    async fn all(&mut self, root: OfferQuery) -> anyhow::Result<bool> {
+        let mut stack = vec![Part {
+            query: root,
+            first: None,
+            by_departement: true,
+        }];
+        while let Some(part) = stack.pop() {
+            let first = match part.first {
+                Some(p) => p,
+                None => match self.fetch(&part.query, 0).await? {
+                    Some(p) => p,
+                    None => return Ok(false),
+                },
+            };
+            let total = first.total.unwrap_or(first.offers.len() as u64);
+            if self.upstream_total.is_none() {
+                self.upstream_total = Some(total);
+            }
+            let splittable = total > CAP && self.opts.max_pages > CAP_PAGES;
+            if splittable && let Some(split) = split(&part.query, Utc::now(), part.by_departement) {
+                if !self.split(part.query, total, split, &mut stack).await? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            if total > CAP {
+                tracing::warn!(
+                    "{} holds {total} offers: only the first {CAP} can be read",
+                    part.query.describe()
+                );
+            }
+            self.parts += 1;
+            if !self.leaf(&part.query, first, total).await? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Pushes the parts of a split; a split by département whose parts do not add up
+    /// to the whole (offers without a département) is replaced by date windows.
+    async fn split(
+        &mut self,
+        query: OfferQuery,
+        total: u64,
+        split: Split,
+        stack: &mut Vec<Part>,
+    ) -> anyhow::Result<bool> {
+        match split {
+            Split::Window(halves) => {
+                tracing::debug!(
+                    "{} holds {total} offers: split in two windows",
+                    query.describe()
+                );
+                stack.extend(halves.into_iter().rev().map(|q| Part {
+                    query: q,
+                    first: None,
+                    by_departement: false,
+                }));
+            }
+            Split::Departements(parts) => {
+                tracing::info!("{total} offers: more than {CAP}, collecting by département");
+                let mut probed = Vec::new();
+                let mut sum = 0;
+                for q in parts {
+                    let Some(first) = self.fetch(&q, 0).await? else {
+                        return Ok(false);
+                    };
+                    let n = first.total.unwrap_or(first.offers.len() as u64);
+                    sum += n;
+                    if n > 0 {
+                        probed.push(Part {
+                            query: q,
+                            first: Some(first),
+                            by_departement: false,
+                        });
+                    }
+                }
+                if sum < total {
+                    tracing::info!(
+                        "the départements hold {sum} of {total} offers: the rest by creation date"
+                    );
+                    stack.push(Part {
+                        query,
+                        first: None,
+                        by_departement: false,
+                    });
+                }
+                stack.extend(probed.into_iter().rev());
+            }
+        }
+        Ok(true)
+    }
+
+    /// Reads a part that fits, page by page, from its first page.
+    async fn leaf(
+        &mut self,
+        q: &OfferQuery,
+        first: SearchPage,
+        total: u64,
+    ) -> anyhow::Result<bool> {
+        let (client, delay, interrupt) = (self.client, self.opts.delay, self.interrupt);
+        let mut page = first;
+        let mut number = 0u32;
+        loop {
+            let count = page.offers.len() as u64;
+            number += 1;
+            let read = u64::from(number) * u64::from(PAGE_SIZE);
+            let last = count == 0
+                || count < u64::from(PAGE_SIZE)
+                || read >= total
+                || number >= self.opts.max_pages
+                || page_range(number).is_none();
+            if last || interrupt.is_set() {
+                self.apply(page).await?;
+                return Ok(last || !interrupt.is_set());
+            }
+            // The next page is fetched while this one is written.
+            self.requests += 1;
+            let (written, next) = tokio::join!(
+                self.apply(page),
+                fetch_page(client, delay, interrupt, q, number)
+            );
+            written?;
+            page = match next? {
+                Some(p) => p,
+                None => return Ok(false),
+            };
+        }
+    }
+
+    /// Writes one page: offers new to this command upserted with their skills, in one
+    /// transaction with the run's figures; the raw page archived first.
+    async fn apply(&mut self, page: SearchPage) -> anyhow::Result<()> {
+        self.pages += 1;
+        if let Some(archive) = self.archive
+            && !page.raw.is_empty()
+        {
+            let name = page_file_name(&self.label, self.started, self.pages);
+            archive.put(&name, page.raw.clone()).await?;
+            self.archived += 1;
+        }
+        let mut stats = Stats::default();
+        let mut issues = Vec::new();
+        let mut items = Vec::new();
+        for raw in page.offers {
+            stats.total += 1;
+            match parse::offer(&raw) {
+                Err(reason) => {
+                    let id = raw.get("id").map(|v| v.to_string());
+                    push(&mut stats, &mut issues, id, reason, &raw, false);
+                }
+                Ok((record, warnings)) => {
+                    if !self.seen.insert(record.id.clone()) {
+                        stats.total -= 1;
+                        self.duplicates += 1;
+                        continue;
+                    }
+                    for w in warnings {
+                        push(
+                            &mut stats,
+                            &mut issues,
+                            Some(record.id.clone()),
+                            w,
+                            &raw,
+                            true,
+                        );
+                    }
+                    let hash = hex::encode(&Sha256::digest(raw.to_string().as_bytes())[..16]);
+                    items.push((record, raw, hash));
+                }
+            }
+        }
+        let txn = begin_write(self.db).await?;
+        write_offers(&txn, items, &mut stats, &mut issues).await?;
+        let mut total = self.stats.clone();
+        total.absorb(stats.clone());
+        save_figures(&txn, self.run_id, &total).await?;
+        save_issues(&txn, self.run_id, &issues).await?;
+        txn.commit().await?;
+        self.stats.absorb(stats);
+        (self.observer)(Progress::Page {
+            number: self.pages,
+            expected: self.upstream_total,
+            done: self.stats.total + self.duplicates,
+        });
+        Ok(())
+    }
+}
+
+fn push(
+    stats: &mut Stats,
+    issues: &mut Vec<ItemIssue>,
+    id: Option<String>,
+    error: String,
+    raw: &Value,
+    warning: bool,
+) {
+    let issue = ItemIssue {
+        external_id: id,
+        error,
+        warning,
+        payload: Some(super::payload_excerpt(raw)),
+    };
+    stats.push_issue(issue.clone());
+    issues.push(issue);
+}
+
+fn row(
+    o: &OfferRecord,
+    raw: &Value,
+    hash: &str,
+    now: DateTime<Utc>,
+    new: bool,
+) -> job_offer::ActiveModel {
+    let first_seen: ActiveValue<DateTime<Utc>> = if new { Set(now) } else { NotSet };
+    job_offer::ActiveModel {
+        id: Set(o.id.clone()),
+        intitule: Set(o.intitule.clone()),
+        description: Set(o.description.clone()),
+        rome_code: Set(o.rome_code.clone()),
+        rome_libelle: Set(o.rome_libelle.clone()),
+        appellation_libelle: Set(o.appellation_libelle.clone()),
+        type_contrat: Set(o.type_contrat.clone()),
+        type_contrat_libelle: Set(o.type_contrat_libelle.clone()),
+        nature_contrat: Set(o.nature_contrat.clone()),
+        experience_exige: Set(o.experience_exige.clone()),
+        experience_libelle: Set(o.experience_libelle.clone()),
+        lieu_libelle: Set(o.lieu_libelle.clone()),
+        commune: Set(o.commune.clone()),
+        code_postal: Set(o.code_postal.clone()),
+        departement: Set(o.departement.clone()),
+        latitude: Set(o.latitude),
+        longitude: Set(o.longitude),
+        entreprise_nom: Set(o.entreprise_nom.clone()),
+        salaire_libelle: Set(o.salaire_libelle.clone()),
+        duree_travail_libelle: Set(o.duree_travail_libelle.clone()),
+        alternance: Set(o.alternance),
+        nombre_postes: Set(o.nombre_postes),
+        qualification_code: Set(o.qualification_code.clone()),
+        secteur_activite: Set(o.secteur_activite.clone()),
+        secteur_activite_libelle: Set(o.secteur_activite_libelle.clone()),
+        origine_url: Set(o.origine_url.clone()),
+        date_creation: Set(o.date_creation.map(Instant)),
+        date_actualisation: Set(o.date_actualisation.map(Instant)),
+        search_text: Set(crate::text::search_text([
+            o.intitule.as_deref(),
+            o.rome_libelle.as_deref(),
+            o.appellation_libelle.as_deref(),
+            o.entreprise_nom.as_deref(),
+            o.description.as_deref(),
+        ])),
+        raw: Set(raw.clone()),
+        content_hash: Set(hash.to_owned()),
+        first_seen_at: first_seen,
+        last_seen_at: Set(now),
+    }
+}
+
+fn skill_rows(o: &OfferRecord) -> impl Iterator<Item = job_offer_skill::ActiveModel> + '_ {
+    o.skills.iter().map(|s| job_offer_skill::ActiveModel {
+        offer_id: Set(o.id.clone()),
+        code: Set(s.code.clone()),
+        libelle: Set(s.libelle.clone()),
+        exigence: Set(s.exigence.clone()),
+        ..Default::default()
+    })
+}
+
+type Item = (OfferRecord, Value, String);
+
+/// New offers as multi-row inserts, changed ones updated (skills replaced), unchanged
+/// ones only marked seen; in one savepoint, or offer by offer if that fails.
+async fn write_offers(
+    txn: &DatabaseTransaction,
+    items: Vec<Item>,
+    stats: &mut Stats,
+    issues: &mut Vec<ItemIssue>,
+) -> Result<(), DbErr> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = items.iter().map(|(o, _, _)| o.id.clone()).collect();
+    let existing: HashMap<String, String> = JobOffer::find()
+        .select_only()
+        .column(job_offer::Column::Id)
+        .column(job_offer::Column::ContentHash)
+        .filter(job_offer::Column::Id.is_in(ids))
+        .into_tuple::<(String, String)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    let now = Utc::now();
+    let (mut new, mut changed, mut same) = (Vec::new(), Vec::new(), Vec::new());
+    for item in items {
+        match existing.get(&item.0.id) {
+            None => new.push(item),
+            Some(h) if *h == item.2 => same.push(item.0.id),
+            Some(_) => changed.push(item),
+        }
+    }
+    stats.unchanged += same.len() as u64;
+    if !same.is_empty() {
+        JobOffer::update_many()
+            .col_expr(job_offer::Column::LastSeenAt, now.into())
+            .filter(job_offer::Column::Id.is_in(same))
+            .exec(txn)
+            .await?;
+    }
+    let savepoint = txn.begin().await?;
+    match write(&savepoint, &new, &changed, now).await {
+        Ok(()) => {
+            savepoint.commit().await?;
+            stats.created += new.len() as u64;
+            stats.updated += changed.len() as u64;
+            return Ok(());
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            tracing::debug!("page write failed ({e}): writing its offers one by one");
+        }
+    }
+    let one = new
+        .iter()
+        .map(|i| (i, true))
+        .chain(changed.iter().map(|i| (i, false)));
+    for (item, is_new) in one {
+        let savepoint = txn.begin().await?;
+        let single = std::slice::from_ref(item);
+        let result = if is_new {
+            write(&savepoint, single, &[], now).await
+        } else {
+            write(&savepoint, &[], single, now).await
+        };
+        match result {
+            Ok(()) => {
+                savepoint.commit().await?;
+                if is_new {
+                    stats.created += 1;
+                } else {
+                    stats.updated += 1;
+                }
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                let error = format!("the database refused the offer: {e}");
+                push(
+                    stats,
+                    issues,
+                    Some(item.0.id.clone()),
+                    error,
+                    &item.1,
+                    false,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn write(
+    txn: &DatabaseTransaction,
+    new: &[Item],
+    changed: &[Item],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let rows = match sea_orm::ConnectionTrait::get_database_backend(txn) {
+        sea_orm::DbBackend::Sqlite => SQLITE_INSERT_ROWS,
+        _ => NETWORK_INSERT_ROWS,
+    };
+    for chunk in new.chunks(rows) {
+        JobOffer::insert_many(chunk.iter().map(|(o, raw, h)| row(o, raw, h, now, true)))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for (o, raw, h) in changed {
+        JobOffer::update_many()
+            .set(row(o, raw, h, now, false))
+            .filter(job_offer::Column::Id.eq(o.id.as_str()))
+            .exec(txn)
+            .await?;
+    }
+    if !changed.is_empty() {
+        let ids: Vec<&str> = changed.iter().map(|(o, _, _)| o.id.as_str()).collect();
+        JobOfferSkill::delete_many()
+            .filter(job_offer_skill::Column::OfferId.is_in(ids))
+            .exec(txn)
+            .await?;
+    }
+    let skills: Vec<job_offer_skill::ActiveModel> = new
+        .iter()
+        .chain(changed.iter())
+        .flat_map(|(o, _, _)| skill_rows(o))
+        .collect();
+    for chunk in skills.chunks(rows * 4) {
+        JobOfferSkill::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,638 @@
+//! The Cerema Portail DF sync: pagination quirks, resume, restart, upserts, bad
+//! records, auth, and the export round trip (wiremock and the sandbox; every backend).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use entity::prelude::*;
+use entity::{cerema_structure, cerema_user, sync_run};
+use sagasync::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings};
+use sagasync::sandbox::cerema::{CeremaConfig, CeremaData};
+use sagasync::sandbox::{Sandbox, SandboxConfig};
+use sagasync::secret::Secret;
+use sagasync::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
+use sagasync::sync::{Interrupt, RunStatusKind, no_observer};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+use serde_json::{Value, json};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{Backend, TestDb, assert_ok, run, run_on, sagasync, stderr, stdout};
+use crate::on_every_backend;
+
+const TOKEN: &str = "cerema-test-token";
+const USERS: &str = "/api/utilisateurs/";
+
+fn client(base: &str, max_retries: u32) -> CeremaClient {
+    CeremaClient::new(&CeremaSettings {
+        base_url: base.to_owned(),
+        auth: CeremaAuth::Token(Secret::new(TOKEN)),
+        timeout: Duration::from_secs(5),
+        max_retries,
+    })
+    .expect("a valid client")
+}
+
+fn opts() -> CeremaSyncOptions {
+    CeremaSyncOptions {
+        delay: Duration::ZERO,
+        max_pages: None,
+        restart: false,
+    }
+}
+
+async fn sync_users(
+    conn: &DatabaseConnection,
+    client: &CeremaClient,
+    opts: &CeremaSyncOptions,
+) -> Result<CeremaReport, sagasync::sync::RunError> {
+    sync_cerema(
+        conn,
+        client,
+        CeremaKind::Users,
+        opts,
+        no_observer(),
+        &Interrupt::new(),
+    )
+    .await
+}
+
+fn user(id: i64) -> Value {
+    json!({
+        "id_user": id,
+        "email": format!("agent{id}@ddt-01.gouv.fr"),
+        "structure": 10 + id % 3,
+        "gestionnaire": id % 2 == 0,
+        "exterieur": false,
+        "cgu_valide": "2024-03-31T23:30:00+02:00",
+        "date_rattachement": "2023-01-15T08:00:00+01:00",
+        // Past 2038 and to the microsecond: a MySQL TIMESTAMP would lose both.
+        "date_expiration": (id == 6).then_some("2099-12-31T23:59:59.123456+01:00"),
+        "groupe": 4
+    })
+}
+
+/// Page `n` of `pages`: the next link as the Portail DF writes it (`http://`, `#` or
+/// `%23`), relative to the mock server.
+fn page(server: &MockServer, n: usize, pages: usize, results: Vec<Value>) -> Value {
+    let next = (n < pages).then(|| {
+        let quirk = if n.is_multiple_of(2) { "#" } else { "%23" };
+        format!("{}{USERS}?page={}{quirk}", server.uri(), n + 1)
+    });
+    json!({ "count": pages * 2, "next": next, "previous": null, "results": results })
+}
+
+/// Mounts `pages` pages of two users each (ids 1, 2 / 3, 4 / ...), each expected once.
+async fn mount_users(server: &MockServer, pages: usize, expect_each: u64) {
+    for n in 1..=pages {
+        let ids = [2 * n as i64 - 1, 2 * n as i64];
+        let body = page(server, n, pages, ids.iter().map(|&i| user(i)).collect());
+        let mock = Mock::given(method("GET"))
+            .and(path(USERS))
+            .and(header("authorization", format!("Bearer {TOKEN}").as_str()));
+        let mock = if n == 1 {
+            mock.and(wiremock::matchers::query_param_is_missing("page"))
+        } else {
+            mock.and(query_param("page", n.to_string()))
+        };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(expect_each)
+            .mount(server)
+            .await;
+    }
+}
+
+async fn user_ids(conn: &DatabaseConnection) -> Vec<i64> {
+    CeremaUser::find()
+        .order_by_asc(cerema_user::Column::IdUser)
+        .all(conn)
+        .await
+        .expect("read users")
+        .into_iter()
+        .map(|u| u.id_user)
+        .collect()
+}
+
+async fn checkpoints(conn: &DatabaseConnection) -> u64 {
+    SyncCheckpoint::find().count(conn).await.expect("count")
+}
+
+async fn next_links_are_cleaned_and_followed_to_the_last_page(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    mount_users(&server, 3, 1).await;
+
+    let report = sync_users(&conn, &client(&server.uri(), 0), &opts())
+        .await
+        .expect("sync");
+
+    assert_eq!(report.run.status, RunStatusKind::Succeeded);
+    assert!(report.complete);
+    assert_eq!((report.pages, report.run.stats.created), (3, 6));
+    assert_eq!(user_ids(&conn).await, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        checkpoints(&conn).await,
+        0,
+        "a completed run clears its checkpoint"
+    );
+    let first = CeremaUser::find_by_id(1)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 1");
+    // 23:30 at +02:00 is 21:30 UTC: the instant is kept, and the offset stays in raw.
+    assert_eq!(
+        first.cgu_valide.map(|t| t.0.to_rfc3339()),
+        Some("2024-03-31T21:30:00+00:00".to_owned())
+    );
+    assert_eq!(first.raw["cgu_valide"], "2024-03-31T23:30:00+02:00");
+    assert_eq!(first.structure_id, Some(11));
+    let sixth = CeremaUser::find_by_id(6)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 6");
+    assert_eq!(
+        sixth.date_expiration.map(|t| t.0.to_rfc3339()),
+        Some("2099-12-31T22:59:59.123456+00:00".to_owned())
+    );
+    let run = SyncRun::find_by_id(report.run.run_id)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("run");
+    assert_eq!(
+        (run.source, run.kind.as_str(), run.created),
+        (sync_run::Source::Cerema, "users", 6)
+    );
+}
+
+async fn a_run_that_fails_on_page_3_is_continued_from_page_3(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    // Page 3 fails twice (the request and its one retry), then answers.
+    Mock::given(method("GET"))
+        .and(path(USERS))
+        .and(query_param("page", "3"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("maintenance"))
+        .up_to_n_times(2)
+        .expect(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_users(&server, 4, 1).await;
+    let client = client(&server.uri(), 1);
+
+    let failed = sync_users(&conn, &client, &opts()).await;
+    let err = failed.expect_err("page 3 fails past its retries");
+    assert!(err.to_string().contains("503"), "{err}");
+    assert_eq!(
+        user_ids(&conn).await,
+        vec![1, 2, 3, 4],
+        "pages 1 and 2 are kept"
+    );
+    assert_eq!(checkpoints(&conn).await, 1);
+    let failed_run = SyncRun::find()
+        .order_by_asc(sync_run::Column::Id)
+        .all(&conn)
+        .await
+        .expect("runs");
+    assert_eq!(failed_run[0].status, sync_run::RunStatus::Failed);
+
+    let resumed = sync_users(&conn, &client, &opts()).await.expect("resume");
+
+    assert_eq!(resumed.resumed_from_page, Some(3));
+    assert!(resumed.complete);
+    assert_eq!((resumed.pages, resumed.run.stats.created), (2, 4));
+    assert_eq!(checkpoints(&conn).await, 0);
+
+    // The table equals a clean run's.
+    let clean_db = TestDb::create(db.backend).await.expect("a second database");
+    let clean = clean_db.open().await;
+    let clean_server = MockServer::start().await;
+    mount_users(&clean_server, 4, 1).await;
+    sync_users(&clean, &self::client(&clean_server.uri(), 0), &opts())
+        .await
+        .expect("clean run");
+    let rows = |c: &DatabaseConnection| {
+        let c = c.clone();
+        async move {
+            CeremaUser::find()
+                .order_by_asc(cerema_user::Column::IdUser)
+                .all(&c)
+                .await
+                .expect("read")
+                .into_iter()
+                .map(|u| (u.id_user, u.email, u.structure_id, u.cgu_valide, u.raw))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(rows(&conn).await, rows(&clean).await);
+}
+
+async fn restart_starts_over_and_max_pages_leaves_a_position(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    // Page 1 is read by the first run and again after --restart; the rest once.
+    for n in 1..=3usize {
+        let ids = [2 * n as i64 - 1, 2 * n as i64];
+        let body = page(&server, n, 3, ids.iter().map(|&i| user(i)).collect());
+        let m = Mock::given(method("GET")).and(path(USERS));
+        let m = if n == 1 {
+            m.and(wiremock::matchers::query_param_is_missing("page"))
+        } else {
+            m.and(query_param("page", n.to_string()))
+        };
+        m.respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .expect(if n == 1 { 2 } else { 1 })
+            .mount(&server)
+            .await;
+    }
+    let client = client(&server.uri(), 0);
+    let one = CeremaSyncOptions {
+        max_pages: Some(1),
+        ..opts()
+    };
+
+    let first = sync_users(&conn, &client, &one).await.expect("one page");
+    assert_eq!((first.complete, first.next_page), (false, Some(2)));
+    assert_eq!(first.run.status, RunStatusKind::Succeeded);
+    assert_eq!(checkpoints(&conn).await, 1);
+
+    let restarted = sync_users(
+        &conn,
+        &client,
+        &CeremaSyncOptions {
+            restart: true,
+            ..opts()
+        },
+    )
+    .await
+    .expect("restart");
+
+    assert_eq!(restarted.resumed_from_page, None);
+    assert!(restarted.complete);
+    assert_eq!(restarted.pages, 3);
+    assert_eq!(
+        (restarted.run.stats.unchanged, restarted.run.stats.created),
+        (2, 4)
+    );
+    assert_eq!(user_ids(&conn).await, vec![1, 2, 3, 4, 5, 6]);
+}
+
+async fn a_changed_record_is_updated_and_the_others_left_alone(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    let body = |email: &str| {
+        let mut changed = user(2);
+        changed["email"] = json!(email);
+        json!({ "count": 2, "next": null, "results": [user(1), changed] })
+    };
+    Mock::given(path(USERS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body("old@x.fr")))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(USERS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body("new@x.fr")))
+        .mount(&server)
+        .await;
+    let client = client(&server.uri(), 0);
+    sync_users(&conn, &client, &opts()).await.expect("first");
+    let before = CeremaUser::find_by_id(2)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 2");
+    let untouched = CeremaUser::find_by_id(1)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 1");
+
+    let second = sync_users(&conn, &client, &opts()).await.expect("second");
+
+    let s = &second.run.stats;
+    assert_eq!((s.created, s.updated, s.unchanged), (0, 1, 1));
+    let after = CeremaUser::find_by_id(2)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 2");
+    assert_eq!(after.email.as_deref(), Some("new@x.fr"));
+    assert_eq!(after.raw["email"], "new@x.fr");
+    assert_eq!(after.first_seen_at, before.first_seen_at);
+    assert!(after.last_synced_at >= before.last_synced_at);
+    let same = CeremaUser::find_by_id(1)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 1");
+    assert_eq!(
+        same.last_synced_at, untouched.last_synced_at,
+        "unchanged: not rewritten"
+    );
+    assert_eq!(CeremaUser::find().count(&conn).await.expect("count"), 2);
+}
+
+async fn bad_records_are_recorded_and_the_good_ones_stored(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    let results = json!([
+        user(1),
+        {"email": "sans-id@x.fr"},
+        {"id_user": "12a", "email": "typo@x.fr"},
+        {"id_user": "7", "email": "digits@x.fr", "structure": 999999},
+        {"id_user": 8, "gestionnaire": "peut-être"},
+        "not an object"
+    ]);
+    Mock::given(path(USERS))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"count": 6, "next": null, "results": results})),
+        )
+        .mount(&server)
+        .await;
+
+    let report = sync_users(&conn, &client(&server.uri(), 0), &opts())
+        .await
+        .expect("sync");
+
+    let s = &report.run.stats;
+    assert_eq!((s.total, s.created, s.errors, s.warnings), (6, 3, 3, 1));
+    assert_eq!(user_ids(&conn).await, vec![1, 7, 8]);
+    let seven = CeremaUser::find_by_id(7)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("user 7");
+    assert_eq!(
+        seven.structure_id,
+        Some(999_999),
+        "an unknown structure is kept"
+    );
+    let errors: Vec<(Option<String>, String)> = SyncError::find()
+        .all(&conn)
+        .await
+        .expect("errors")
+        .into_iter()
+        .map(|e| (e.external_id, e.message))
+        .collect();
+    assert!(
+        errors.contains(&(
+            Some("12a".to_owned()),
+            "`id_user` \"12a\" is not an integer".to_owned()
+        )),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(id, m)| id.is_none() && m.contains("no `id_user`"))
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(id, m)| id.as_deref() == Some("8") && m.starts_with("warning: "))
+    );
+}
+
+async fn a_rejected_token_is_fatal_and_stores_nothing(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    Mock::given(path(USERS))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"detail": "Given token not valid for any token type"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let err = sync_users(&conn, &client(&server.uri(), 3), &opts())
+        .await
+        .expect_err("401 is fatal");
+
+    let text = err.to_string();
+    assert!(text.contains("token rejected"), "{text}");
+    assert!(!text.contains(TOKEN), "the token never shows: {text}");
+    assert_eq!(CeremaUser::find().count(&conn).await.expect("count"), 0);
+}
+
+async fn the_export_gives_back_the_sandbox_records(db: TestDb) {
+    let conn = db.open().await;
+    let config = SandboxConfig {
+        seed: 11,
+        cerema: CeremaConfig {
+            users: 250,
+            structures: 40,
+            ..CeremaConfig::default()
+        },
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .expect("sandbox");
+    let client = CeremaClient::new(&CeremaSettings {
+        base_url: sandbox.cerema_url(),
+        auth: CeremaAuth::Credentials {
+            username: "sandbox".into(),
+            password: Secret::new("sandbox"),
+        },
+        timeout: Duration::from_secs(5),
+        max_retries: 0,
+    })
+    .expect("client");
+    for kind in [CeremaKind::Structures, CeremaKind::Users] {
+        let report = sync_cerema(
+            &conn,
+            &client,
+            kind,
+            &opts(),
+            no_observer(),
+            &Interrupt::new(),
+        )
+        .await
+        .expect("sync");
+        assert_eq!(report.run.stats.errors, 0);
+    }
+    assert_eq!(
+        CeremaStructure::find().count(&conn).await.expect("count"),
+        40
+    );
+    let structure = CeremaStructure::find_by_id(1)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("1");
+    assert!(structure.siret.is_some_and(|s| s.len() == 14));
+    assert!(
+        CeremaStructure::find()
+            .all(&conn)
+            .await
+            .expect("read")
+            .iter()
+            .all(|s: &cerema_structure::Model| s.departement.is_some())
+    );
+
+    let mut out = Vec::new();
+    let written = export(&conn, CeremaKind::Users, &mut out)
+        .await
+        .expect("export");
+
+    assert_eq!(written, 250);
+    let data = CeremaData::new(11, 250, 40);
+    let exported: Vec<Value> = String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON record per line"))
+        .collect();
+    let expected: Vec<Value> = (0..250).map(|i| data.user(i)).collect();
+    assert_eq!(exported, expected);
+}
+
+on_every_backend!(
+    next_links_are_cleaned_and_followed_to_the_last_page,
+    a_run_that_fails_on_page_3_is_continued_from_page_3,
+    restart_starts_over_and_max_pages_leaves_a_position,
+    a_changed_record_is_updated_and_the_others_left_alone,
+    bad_records_are_recorded_and_the_good_ones_stored,
+    a_rejected_token_is_fatal_and_stores_nothing,
+    the_export_gives_back_the_sandbox_records,
+);
+
+fn cerema_cmd(db: &TestDb, base: &str) -> std::process::Command {
+    let mut cmd = sagasync(db);
+    cmd.env("CEREMA_API_URL", base)
+        .env("CEREMA_API_MAX_RETRIES", "0")
+        .env("CEREMA_API_TIMEOUT", "5");
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_syncs_with_a_login_exports_and_says_what_is_missing() {
+    run_on(Backend::Sqlite, |db| async move {
+        let config = SandboxConfig {
+            cerema: CeremaConfig {
+                users: 120,
+                structures: 15,
+                ..CeremaConfig::default()
+            },
+            ..SandboxConfig::default()
+        };
+        let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
+            .await
+            .expect("sandbox");
+        let base = sandbox.cerema_url();
+
+        let none = run(cerema_cmd(&db, &base).args(["cerema", "sync"]));
+        assert_eq!(none.status.code(), Some(1));
+        assert!(
+            stderr(&none).contains("set CEREMA_API_TOKEN"),
+            "{}",
+            stderr(&none)
+        );
+
+        let wrong = run(cerema_cmd(&db, &base)
+            .env("CEREMA_USERNAME", "sandbox")
+            .env("CEREMA_PASSWORD", "wrong")
+            .args(["cerema", "sync", "users", "--delay", "0"]));
+        assert_eq!(wrong.status.code(), Some(1));
+        let msg = stderr(&wrong);
+        assert!(msg.contains("refused the username and password"), "{msg}");
+        assert!(!msg.contains("wrong"), "the password never shows: {msg}");
+
+        let ok = run(cerema_cmd(&db, &base)
+            .env("CEREMA_USERNAME", "sandbox")
+            .env("CEREMA_PASSWORD", "sandbox")
+            .args(["cerema", "sync", "all", "--delay", "0", "--json"]));
+        assert_ok(&ok);
+        let reports: Vec<Value> = serde_json::from_str(&stdout(&ok)).expect("json list");
+        let created: BTreeMap<String, u64> = reports
+            .iter()
+            .map(|r| {
+                (
+                    r["kind"].as_str().unwrap_or("?").to_owned(),
+                    r["created"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            created,
+            BTreeMap::from([("structures".into(), 15), ("users".into(), 120)])
+        );
+
+        let file = db.dir().join("structures.jsonl");
+        let export = run(cerema_cmd(&db, &base).args([
+            "cerema",
+            "export",
+            "structures",
+            "--out",
+            file.to_str().expect("path"),
+        ]));
+        assert_ok(&export);
+        let text = std::fs::read_to_string(&file).expect("export file");
+        assert_eq!(text.lines().count(), 15);
+        let to_stdout = run(cerema_cmd(&db, &base).args(["cerema", "export", "users"]));
+        assert_ok(&to_stdout);
+        assert_eq!(stdout(&to_stdout).lines().count(), 120);
+
+        let bad_delay = run(cerema_cmd(&db, &base).args(["cerema", "sync", "--delay", "-1"]));
+        assert_eq!(bad_delay.status.code(), Some(2));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_keeps_the_position_and_the_next_run_continues() {
+    run_on(Backend::Sqlite, |db| async move {
+        let config = SandboxConfig {
+            cerema: CeremaConfig {
+                users: 1_000,
+                ..CeremaConfig::default()
+            },
+            ..SandboxConfig::default()
+        };
+        let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config)
+            .await
+            .expect("sandbox");
+        let base = sandbox.cerema_url();
+        let child = cerema_cmd(&db, &base)
+            .env("CEREMA_API_TOKEN", sandbox.cerema_token())
+            .args(["cerema", "sync", "users", "--delay", "30", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let conn = db.connect().await;
+        let mut committed = false;
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if CeremaUser::find().count(&conn).await.unwrap_or(0) > 0 {
+                committed = true;
+                break;
+            }
+        }
+        assert!(committed, "page 1 was applied");
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(report["status"], "interrupted");
+        assert_eq!(report["next_page"], 2);
+
+        let next = run(cerema_cmd(&db, &base)
+            .env("CEREMA_API_TOKEN", sandbox.cerema_token())
+            .args(["cerema", "sync", "users", "--delay", "0", "--json"]));
+        assert_ok(&next);
+        let report: Value = serde_json::from_str(&stdout(&next)).expect("json");
+        assert_eq!(report["resumed_from_page"], 2);
+        assert_eq!(report["created"], 900);
+        assert_eq!(CeremaUser::find().count(&conn).await.expect("count"), 1_000);
+    })
+    .await;
+}
