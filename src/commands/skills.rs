@@ -29,17 +29,8 @@ pub enum RomeCommand {
 }
 
 fn rome_code(s: &str) -> Result<String, String> {
-    let code = s.trim().to_uppercase();
-    let ok = code.len() == 5
-        && code.starts_with(|c: char| c.is_ascii_uppercase())
-        && code[1..].chars().all(|c| c.is_ascii_digit());
-    if ok {
-        Ok(code)
-    } else {
-        Err(format!(
-            "{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"
-        ))
-    }
+    crate::skills::rome_code(s)
+        .ok_or_else(|| format!("{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"))
 }
 
 #[derive(Debug, Args)]

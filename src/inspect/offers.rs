@@ -135,6 +135,35 @@ pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec
     Ok(rows)
 }
 
+/// The INSEE codes of the stored offers whose place (`lieu_libelle`, such as
+/// `69 - Lyon 3e Arrondissement`) holds every word of `name`, accents and case ignored.
+/// Reads the distinct (commune, place) pairs, a few thousand at most.
+pub async fn communes_named(db: &DatabaseConnection, name: &str) -> Result<Vec<String>> {
+    let words = search_words(name);
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pairs: Vec<(Option<String>, Option<String>)> = JobOffer::find()
+        .select_only()
+        .column(job_offer::Column::Commune)
+        .column(job_offer::Column::LieuLibelle)
+        .filter(job_offer::Column::Commune.is_not_null())
+        .distinct()
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut communes: Vec<String> = pairs
+        .into_iter()
+        .filter_map(|(commune, place)| {
+            let place = crate::text::fold(place.as_deref()?);
+            super::matches_words(&place, &words).then_some(commune?)
+        })
+        .collect();
+    communes.sort();
+    communes.dedup();
+    Ok(communes)
+}
+
 /// One offer with its skills (in the order the offer lists them), or `None`.
 pub async fn get(db: &DatabaseConnection, id: &str) -> Result<Option<OfferDetail>> {
     let Some(o) = JobOffer::find_by_id(id.to_owned()).one(db).await? else {

@@ -65,6 +65,15 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+impl From<crate::inspect::InspectError> for ApiError {
+    fn from(e: crate::inspect::InspectError) -> Self {
+        match e {
+            crate::inspect::InspectError::NotFound { .. } => ApiError::not_found(e.to_string()),
+            crate::inspect::InspectError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!("{e:#}");

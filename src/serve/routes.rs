@@ -9,11 +9,14 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use entity::prelude::*;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ActiveEnum, EntityTrait, PaginatorTrait};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState, DEFAULT_RESULTS, MAX_RESULTS};
+use crate::inspect::catalog::{self, ProductFilter};
+use crate::inspect::offers::{self, OfferFilter};
+use crate::inspect::runs::{self, RunFilter};
 use crate::skills::{SkillsError, match_stored, rome_profile};
 
 type Params = Query<HashMap<String, String>>;
@@ -48,17 +51,12 @@ pub(super) fn offset(p: &HashMap<String, String>) -> Result<u64, ApiError> {
 
 /// A checked ROME code (a letter and 4 digits), upper-cased.
 fn rome(code: &str) -> Result<String, ApiError> {
-    let code = code.trim().to_uppercase();
-    let ok = code.len() == 5
-        && code.starts_with(|c: char| c.is_ascii_uppercase())
-        && code[1..].chars().all(|c| c.is_ascii_digit());
-    if ok {
-        Ok(code)
-    } else {
-        Err(ApiError::bad(format!(
-            "`rome_code` must be a ROME code (a letter and 4 digits, e.g. G1602), not {code:?}"
-        )))
-    }
+    crate::skills::rome_code(code).ok_or_else(|| {
+        ApiError::bad(format!(
+            "`rome_code` must be a ROME code (a letter and 4 digits, e.g. G1602), not {:?}",
+            code.trim()
+        ))
+    })
 }
 
 /// A page of items with what the next page needs.
@@ -149,9 +147,76 @@ pub async fn match_skills(
     }
 }
 
+/// The arrondissements of Paris and the commune itself.
+fn paris_communes() -> Vec<String> {
+    std::iter::once("75056".to_owned())
+        .chain((75101..=75120).map(|c| c.to_string()))
+        .collect()
+}
+
+/// A text parameter, trimmed; `None` when absent or blank.
+fn text<'a>(p: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    p.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// Parameters this route does not know are refused, so a typo is not silently ignored.
+fn known(p: &HashMap<String, String>, names: &[&str]) -> Result<(), ApiError> {
+    match p.keys().find(|k| !names.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(k) => Err(ApiError::bad(format!(
+            "unknown parameter `{k}` (this route takes {})",
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// Offers of `filter` as the search routes answer them.
+async fn offers_answer(s: &AppState, filter: OfferFilter, echo: Value) -> Answer {
+    let jobs = offers::search(&s.db, &filter).await?;
+    let mut answer = json!({
+        "count": jobs.len(),
+        "max_results": filter.limit,
+        "jobs": jobs,
+    });
+    if let (Value::Object(a), Value::Object(e)) = (&mut answer, echo) {
+        a.extend(e);
+    }
+    Ok(Json(answer))
+}
+
 pub async fn search_jobs(State(s): State<Arc<AppState>>, Query(p): Params) -> Answer {
-    let _ = (&s, count(&p, "max_results", DEFAULT_RESULTS)?);
-    Err(ApiError::not_found("not yet"))
+    known(&p, &["q", "location", "max_results"])?;
+    let limit = count(&p, "max_results", DEFAULT_RESULTS)?;
+    let q = text(&p, "q");
+    let location = text(&p, "location");
+    let mut filter = OfferFilter {
+        q: q.map(str::to_owned),
+        limit,
+        ..OfferFilter::default()
+    };
+    match location {
+        None => {}
+        Some(l) if l.len() == 5 && l.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            filter.commune = vec![l.to_uppercase()];
+        }
+        Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            filter.departement = Some(l.to_uppercase());
+        }
+        Some(l) => {
+            filter.commune = offers::communes_named(&s.db, l).await?;
+            if filter.commune.is_empty() {
+                // No stored offer is in a place of that name: an empty answer, not 404.
+                return Ok(Json(json!({
+                    "q": q, "location": l, "count": 0, "max_results": limit, "jobs": [],
+                })));
+            }
+        }
+    }
+    offers_answer(&s, filter, json!({ "q": q, "location": location })).await
 }
 
 pub async fn paris_jobs(
@@ -159,21 +224,91 @@ pub async fn paris_jobs(
     Path(q): Path<String>,
     Query(p): Params,
 ) -> Answer {
-    let _ = (&s, q, count(&p, "max_results", DEFAULT_RESULTS)?);
-    Err(ApiError::not_found("not yet"))
+    known(&p, &["max_results"])?;
+    let limit = count(&p, "max_results", DEFAULT_RESULTS)?;
+    let q = q.trim();
+    if q.is_empty() {
+        return Err(ApiError::bad(
+            "`q` (the words to look for) must not be empty",
+        ));
+    }
+    let filter = OfferFilter {
+        q: Some(q.to_owned()),
+        commune: paris_communes(),
+        limit,
+        ..OfferFilter::default()
+    };
+    offers_answer(&s, filter, json!({ "q": q, "location": "Paris" })).await
+}
+
+/// An enumeration parameter read through the entity's own string values.
+fn enum_param<E: ActiveEnum<Value = String>>(
+    p: &HashMap<String, String>,
+    name: &str,
+    allowed: &str,
+) -> Result<Option<E>, ApiError> {
+    match text(p, name) {
+        None => Ok(None),
+        Some(v) => E::try_from_value(&v.to_lowercase())
+            .map(Some)
+            .map_err(|_| ApiError::bad(format!("`{name}` must be one of {allowed}, not {v:?}"))),
+    }
 }
 
 pub async fn runs(State(s): State<Arc<AppState>>, Query(p): Params) -> Answer {
-    let _ = (&s, count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
-    Err(ApiError::not_found("not yet"))
+    known(&p, &["limit", "offset", "source", "status"])?;
+    let (limit, offset) = (count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
+    let filter = RunFilter {
+        source: enum_param::<Source>(&p, "source", "b2b, cerema, france_travail")?,
+        status: enum_param::<RunStatus>(&p, "status", "running, succeeded, failed, interrupted")?,
+        limit,
+        offset,
+    };
+    to_json(PageOf::new(
+        runs::list(&s.db, &filter).await?,
+        limit,
+        offset,
+    ))
 }
 
 pub async fn products(State(s): State<Arc<AppState>>, Query(p): Params) -> Answer {
-    let _ = (&s, count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
-    Err(ApiError::not_found("not yet"))
+    known(
+        &p,
+        &[
+            "limit",
+            "offset",
+            "category",
+            "status",
+            "search",
+            "available",
+        ],
+    )?;
+    let (limit, offset) = (count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
+    let available = match text(&p, "available") {
+        None => None,
+        Some("true" | "1") => Some(true),
+        Some("false" | "0") => Some(false),
+        Some(v) => {
+            return Err(ApiError::bad(format!(
+                "`available` must be true or false, not {v:?}"
+            )));
+        }
+    };
+    let filter = ProductFilter {
+        category: text(&p, "category").map(str::to_owned),
+        status: enum_param::<SyncStatus>(&p, "status", "synced, pending, error, missing")?,
+        search: text(&p, "search").map(str::to_owned),
+        available,
+        limit,
+        offset,
+    };
+    let rows = catalog::products(&s.db, &filter).await?;
+    to_json(PageOf::new(rows, limit, offset))
 }
 
 pub async fn categories(State(s): State<Arc<AppState>>, Query(p): Params) -> Answer {
-    let _ = (&s, count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
-    Err(ApiError::not_found("not yet"))
+    known(&p, &["limit", "offset"])?;
+    let (limit, offset) = (count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
+    let rows = catalog::categories(&s.db, limit, offset).await?;
+    to_json(PageOf::new(rows, limit, offset))
 }

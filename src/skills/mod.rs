@@ -20,6 +20,16 @@ pub enum SkillsError {
     Db(#[from] sea_orm::DbErr),
 }
 
+/// A ROME code (a letter and 4 digits, e.g. `G1602`), trimmed and upper-cased; `None`
+/// when `s` is not one.
+pub fn rome_code(s: &str) -> Option<String> {
+    let code = s.trim().to_uppercase();
+    let ok = code.len() == 5
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code[1..].chars().all(|c| c.is_ascii_digit());
+    ok.then_some(code)
+}
+
 /// Matches `skills` against the stored offers of `rome_code`.
 pub async fn match_stored(
     db: &DatabaseConnection,

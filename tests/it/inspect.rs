@@ -294,6 +294,6 @@ on_every_backend!(
     the_category_tree_counts_products_down_to_its_leaves,
 );
 
-mod offers;
+pub mod offers;
 mod products;
 mod usage;

@@ -20,4 +20,5 @@ mod keys;
 mod migrations;
 mod sandbox;
 mod schema;
+mod serve;
 mod sync_cli;

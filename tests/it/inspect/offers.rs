@@ -10,7 +10,7 @@ use crate::helpers::{TestDb, assert_ok, stderr, stdout};
 use crate::on_every_backend;
 
 /// The ids of the stored offers `keep` accepts, newest first (then by id).
-fn newest_first(
+pub fn newest_first(
     offers: &[job_offer::Model],
     keep: impl Fn(&job_offer::Model) -> bool,
 ) -> Vec<String> {
