@@ -21,4 +21,5 @@ mod migrations;
 mod sandbox;
 mod schema;
 mod serve;
+mod skills;
 mod sync_cli;

@@ -1,0 +1,149 @@
+//! `rome show` and `match-skills` through the binary, on offers the demo collected from
+//! the sandbox: the profile against what the database holds, the score's bounds, the
+//! table output, unknown and malformed ROME codes; every backend.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use entity::prelude::*;
+use sea_orm::EntityTrait;
+use serde_json::Value;
+
+use crate::helpers::{TestDb, assert_ok, stderr, stdout};
+use crate::inspect::{cli, fill};
+use crate::on_every_backend;
+
+/// Runs a skills command with `--format json` and parses it.
+fn json(db: &TestDb, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = cli(db, &all);
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&out)))
+}
+
+async fn the_profile_and_the_score_come_from_the_stored_offers(db: TestDb) {
+    fill(&db);
+    let conn = db.open().await;
+    let offers = JobOffer::find().all(&conn).await.expect("offers");
+    let skills = JobOfferSkill::find().all(&conn).await.expect("skills");
+    // The most common job, and the offers asking each skill (spellings folded).
+    let mut per_rome = BTreeMap::<String, BTreeSet<String>>::new();
+    for o in &offers {
+        if let Some(r) = &o.rome_code {
+            per_rome.entry(r.clone()).or_default().insert(o.id.clone());
+        }
+    }
+    let (code, ids) = per_rome
+        .iter()
+        .max_by_key(|(_, ids)| ids.len())
+        .expect("a job");
+    let mut asked = BTreeMap::<String, BTreeSet<&str>>::new();
+    for s in skills.iter().filter(|s| ids.contains(&s.offer_id)) {
+        asked
+            .entry(sagasync::text::fold(&s.libelle))
+            .or_default()
+            .insert(&s.offer_id);
+    }
+
+    let profile = json(
+        &db,
+        &["rome", "show", &code.to_lowercase(), "--skills", "50"],
+    );
+    assert_eq!(profile["rome_code"], code.as_str());
+    assert_eq!(profile["offers"], ids.len());
+    let listed = profile["skills"].as_array().expect("skills");
+    assert_eq!(listed.len(), asked.len(), "{profile}");
+    let mut previous = u64::MAX;
+    for s in listed {
+        let label = s["libelle"].as_str().expect("a label");
+        let n = s["offers"].as_u64().expect("a count");
+        assert_eq!(
+            n as usize,
+            asked[&sagasync::text::fold(label)].len(),
+            "{label}"
+        );
+        let share = s["frequency"].as_f64().expect("a share");
+        assert!((share - n as f64 / ids.len() as f64).abs() < 0.01, "{s}");
+        assert!(n <= previous, "most requested first");
+        previous = n;
+    }
+    let shares: f64 = profile["contracts"]
+        .as_array()
+        .expect("contracts")
+        .iter()
+        .filter_map(|c| c["share"].as_f64())
+        .sum();
+    assert!(
+        (shares - 1.0).abs() < 0.02,
+        "contract shares add up: {profile}"
+    );
+    let two = json(&db, &["rome", "show", code, "--skills", "2"]);
+    assert_eq!(two["skills"].as_array().map(Vec::len), Some(2));
+
+    // Every required skill, spelled without accents: a full score.
+    let all: Vec<String> = listed
+        .iter()
+        .take(10)
+        .filter_map(|s| s["libelle"].as_str())
+        .map(sagasync::text::fold)
+        .collect();
+    let full = json(
+        &db,
+        &["match-skills", "--rome", code, "--skills", &all.join(", ")],
+    );
+    assert_eq!(full["match_score"], 1.0, "{full}");
+    assert_eq!(full["missing_skills"], serde_json::json!([]), "{full}");
+    // One of them: a score strictly between, the rest listed as missing.
+    let one = json(&db, &["match-skills", "--rome", code, "--skills", &all[0]]);
+    let score = one["match_score"].as_f64().expect("a score");
+    assert!(score > 0.0 && score < 1.0, "{one}");
+    assert_eq!(one["matching_skills"].as_array().map(Vec::len), Some(1));
+    assert!(
+        one["recommendations"][0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("develop")),
+        "{one}"
+    );
+    // Nothing: zero, and it says so.
+    let none = json(&db, &["match-skills", "--rome", code, "--skills", " , "]);
+    assert_eq!(none["match_score"], 0.0);
+    assert!(
+        none["recommendations"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("none were given"))
+    );
+
+    let table = cli(&db, &["match-skills", "--rome", code, "--skills", &all[0]]);
+    assert_ok(&table);
+    let text = stdout(&table);
+    assert!(text.contains(&format!("{code}: match score")), "{text}");
+    assert!(text.contains("Missing skills"), "{text}");
+    let table = cli(&db, &["rome", "show", code]);
+    assert_ok(&table);
+    assert!(stdout(&table).contains("Most requested skills"));
+
+    for args in [
+        ["rome", "show", "Z9999", "", ""],
+        ["match-skills", "--rome", "Z9999", "--skills", "accueil"],
+    ] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        let out = cli(&db, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains("no stored offer has ROME code Z9999"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    for args in [
+        vec!["rome", "show", "G16"],
+        vec!["match-skills", "--rome", "cuisine", "--skills", "x"],
+        vec!["match-skills", "--rome", "G1602"],
+    ] {
+        let out = cli(&db, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
+
+on_every_backend!(the_profile_and_the_score_come_from_the_stored_offers);
