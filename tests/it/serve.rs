@@ -223,6 +223,17 @@ async fn searches_answer_what_the_database_holds(db: TestDb) {
         .ok("/api/search_jobs?location=LYON&max_results=100")
         .await;
     assert_eq!(job_ids(&by_name), lyon[..lyon.len().min(100)]);
+    // "Paris" has 5 letters but is no INSEE code.
+    let paris = newest_first(&offers, |o| {
+        o.lieu_libelle
+            .as_deref()
+            .is_some_and(|l| sagasync::text::fold(l).contains("paris"))
+    });
+    assert!(!paris.is_empty(), "the sandbox has offers in Paris");
+    let by_name = api
+        .ok("/api/search_jobs?location=paris&max_results=100")
+        .await;
+    assert_eq!(job_ids(&by_name), paris[..paris.len().min(100)]);
     let nowhere = api.ok("/api/search_jobs?location=Atlantis").await;
     assert_eq!(nowhere["count"], 0);
 
