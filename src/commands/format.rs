@@ -165,8 +165,15 @@ impl<W: Write> ListWriter<W> {
             }
             Format::Table => {
                 let mut table = new_table();
-                table.set_header(self.header.to_vec());
-                for r in std::mem::take(&mut self.table_rows) {
+                let mut header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
+                let mut rows = std::mem::take(&mut self.table_rows);
+                if let Some(width) = table.width()
+                    && fit(&mut header, &mut rows, usize::from(width))
+                {
+                    table.set_content_arrangement(ContentArrangement::Disabled);
+                }
+                table.set_header(header);
+                for r in rows {
                     table.add_row(r);
                 }
                 writeln!(self.out, "{table}")?;
@@ -178,6 +185,80 @@ impl<W: Write> ListWriter<W> {
         self.out.flush()?;
         Ok(self.rows)
     }
+}
+
+/// Narrowest a column is cut to so a list table fits the terminal.
+const MIN_COLUMN_CHARS: usize = 6;
+/// Widest a header makes its column when the table must be narrowed; longer headers
+/// wrap at `_`.
+const HEADER_CHARS: usize = 12;
+
+/// Fits a list table to `width` terminal columns with one line per row: the widest
+/// columns give up characters first (one cap for all of them, never below
+/// [`MIN_COLUMN_CHARS`]), cut text ending with `…`, long headers wrapped at `_`.
+/// Returns false (nothing changed) when the table fits as it is, or cannot fit even so.
+pub fn fit(header: &mut [String], rows: &mut [Vec<String>], width: usize) -> bool {
+    let n = header.len();
+    let chars = |s: &String| s.chars().count();
+    // Borders and padding of UTF8_FULL_CONDENSED: `│ a ┆ b │` is 3 per column, plus 1.
+    let available = width.saturating_sub(3 * n + 1);
+    let cells: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(chars)
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    if (0..n)
+        .map(|i| cells[i].max(chars(&header[i])))
+        .sum::<usize>()
+        <= available
+    {
+        return false;
+    }
+    let natural: Vec<usize> = (0..n)
+        .map(|i| cells[i].max(chars(&header[i]).min(HEADER_CHARS)))
+        .collect();
+    let total = |cap: usize| natural.iter().map(|&w| w.min(cap)).sum::<usize>();
+    let widest = natural.iter().copied().max().unwrap_or(0);
+    let Some(cap) = (MIN_COLUMN_CHARS..=widest)
+        .rev()
+        .find(|&cap| total(cap) <= available)
+    else {
+        return false;
+    };
+    for (i, h) in header.iter_mut().enumerate() {
+        *h = wrap_header(h, natural[i].min(cap));
+    }
+    for c in rows.iter_mut().flat_map(|r| r.iter_mut()) {
+        if chars(c) > cap {
+            *c = cell(c, cap);
+        }
+    }
+    true
+}
+
+/// `discount_price` in lines of at most `width` characters, cut after `_` where it can.
+fn wrap_header(h: &str, width: usize) -> String {
+    let width = width.max(1);
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in h.split_inclusive('_') {
+        let mut word: Vec<char> = word.chars().collect();
+        while !word.is_empty() {
+            let line = lines.last_mut().expect("one line at least");
+            let room = width - line.chars().count();
+            if word.len() <= room {
+                line.extend(word.drain(..));
+            } else if line.is_empty() {
+                line.extend(word.drain(..width));
+            } else {
+                lines.push(String::new());
+            }
+        }
+    }
+    lines.join("\n")
 }
 
 /// Writes one record: a JSON object, a field/value table with a table per list, or a
@@ -332,4 +413,57 @@ where
         }
     }
     done(out.finish(empty).map(drop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_wide_table_is_cut_to_the_width_widest_columns_first() {
+        let mut header = strings(&["id", "title", "is_available"]);
+        let mut rows = vec![
+            strings(&["1", "Beurre de karité fort Nido", "true"]),
+            strings(&["22", "Fonio", "false"]),
+        ];
+        // 3 columns: 10 for borders, 30 for the text: 2 + 16 + 12.
+        assert!(fit(&mut header, &mut rows, 40));
+        assert_eq!(rows[0], ["1", "Beurre de karit…", "true"]);
+        assert_eq!(rows[1], ["22", "Fonio", "false"]);
+        assert_eq!(header, ["id", "title", "is_available"]);
+        // Narrower: every column capped at 9, the header wrapped.
+        let mut narrow = (header.clone(), rows.clone());
+        assert!(fit(&mut narrow.0, &mut narrow.1, 30));
+        assert_eq!(narrow.1[0], ["1", "Beurre d…", "true"]);
+        assert_eq!(narrow.0, ["id", "title", "is_\navailable"]);
+        let mut table = new_table();
+        table
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(header.clone());
+        for r in &rows {
+            table.add_row(r.clone());
+        }
+        let text = table.to_string();
+        assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
+
+        // Fits already: untouched.
+        let mut same = rows.clone();
+        assert!(!fit(&mut header.clone(), &mut same, 200));
+        assert_eq!(same, rows);
+        // Cannot fit even at the narrowest: untouched, the table wraps.
+        assert!(!fit(&mut header.clone(), &mut same, 12));
+        assert_eq!(same, rows);
+    }
+
+    #[test]
+    fn headers_wrap_after_underscores() {
+        assert_eq!(wrap_header("discount_price", 9), "discount_\nprice");
+        assert_eq!(wrap_header("sync_status", 6), "sync_\nstatus");
+        assert_eq!(wrap_header("is_available", 6), "is_\navaila\nble");
+        assert_eq!(wrap_header("id", 6), "id");
+    }
 }
