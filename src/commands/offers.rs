@@ -5,8 +5,33 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::format::{FormatArgs, done, stdout, write_list, write_record};
-use crate::inspect::offers::{self, MAX_LIMIT, OfferFilter};
+use super::format::{FormatArgs, done, stdout, write_pages, write_record};
+use crate::inspect::offers::{self, OfferFilter};
+
+fn commune_code(s: &str) -> Result<String, String> {
+    let c = s.trim().to_uppercase();
+    if crate::inspect::offers::is_commune_code(&c) {
+        Ok(c)
+    } else {
+        Err(format!(
+            "{s:?} is not an INSEE commune code (5 characters: 75056, 2A004)"
+        ))
+    }
+}
+
+fn departement_code(s: &str) -> Result<String, String> {
+    let d = s.trim().to_uppercase();
+    if crate::inspect::offers::is_departement_code(&d) {
+        Ok(d)
+    } else {
+        Err(format!("{s:?} is not a département code (75, 2A, 971)"))
+    }
+}
+
+fn rome_code(s: &str) -> Result<String, String> {
+    crate::skills::rome_code(s)
+        .ok_or_else(|| format!("{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"))
+}
 
 #[derive(Debug, Args)]
 pub struct OffersArgs {
@@ -29,19 +54,19 @@ pub struct OffersSearchArgs {
     #[arg(long)]
     pub q: Option<String>,
     /// INSEE code of a commune (repeat it, or separate with commas, for several)
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = commune_code)]
     pub commune: Vec<String>,
     /// Département code (75, 2A, 971)
-    #[arg(long)]
+    #[arg(long, value_parser = departement_code)]
     pub departement: Option<String>,
     /// ROME code of the job (G1602)
-    #[arg(long)]
+    #[arg(long, value_parser = rome_code)]
     pub rome: Option<String>,
     /// Contract type code (CDI, CDD, MIS...)
     #[arg(long)]
     pub contract: Option<String>,
-    /// Offers shown at most (up to 1000)
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=MAX_LIMIT))]
+    /// Offers shown at most
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: u64,
     #[command(flatten)]
     pub format: FormatArgs,
@@ -68,8 +93,21 @@ pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 limit: args.limit,
                 offset: 0,
             };
-            let rows = offers::search(&db, &filter).await?;
-            write_list(args.format.format, &rows, "no offer matched")
+            // Page by page: an export of every stored offer never sits in memory.
+            write_pages(
+                args.format.format,
+                args.limit,
+                "no offer matched",
+                async |limit, offset| {
+                    let page = OfferFilter {
+                        limit,
+                        offset,
+                        ..filter.clone()
+                    };
+                    Ok(offers::search(&db, &page).await?)
+                },
+            )
+            .await
         }
         OffersCommand::Show(args) => {
             let Some(offer) = offers::get(&db, &args.id).await? else {

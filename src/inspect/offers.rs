@@ -75,6 +75,8 @@ pub struct OfferDetail {
     pub alternance: Option<bool>,
     pub nombre_postes: Option<i32>,
     pub qualification_code: Option<String>,
+    /// NAF division code of the employer's sector.
+    pub secteur_activite: Option<String>,
     pub secteur_activite_libelle: Option<String>,
     pub origine_url: Option<String>,
     pub date_creation: Option<Instant>,
@@ -133,6 +135,18 @@ pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec
         .all(db)
         .await?;
     Ok(rows)
+}
+
+/// An INSEE commune code: 5 characters, digits, Corsica's `2A`/`2B` in front (`75056`,
+/// `2A004`).
+pub fn is_commune_code(s: &str) -> bool {
+    s.len() == 5 && is_departement_code(&s[..2]) && s[2..].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A département code: 2 or 3 digits (`75`, `974`), or `2A`/`2B`.
+pub fn is_departement_code(s: &str) -> bool {
+    let digits = (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+    digits || s.eq_ignore_ascii_case("2A") || s.eq_ignore_ascii_case("2B")
 }
 
 /// The INSEE codes of the stored offers whose place (`lieu_libelle`, such as
@@ -204,6 +218,7 @@ pub async fn get(db: &DatabaseConnection, id: &str) -> Result<Option<OfferDetail
         alternance: o.alternance,
         nombre_postes: o.nombre_postes,
         qualification_code: o.qualification_code,
+        secteur_activite: o.secteur_activite,
         secteur_activite_libelle: o.secteur_activite_libelle,
         origine_url: o.origine_url,
         date_creation: o.date_creation,
@@ -213,4 +228,25 @@ pub async fn get(db: &DatabaseConnection, id: &str) -> Result<Option<OfferDetail
         description: o.description,
         skills,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_are_told_apart() {
+        for c in ["75056", "2A004", "2b033", "97411"] {
+            assert!(is_commune_code(c), "{c}");
+        }
+        for c in ["paris", "Lyon", "7505", "750560", "2C004", "75 05"] {
+            assert!(!is_commune_code(c), "{c}");
+        }
+        for d in ["75", "974", "2A", "2b"] {
+            assert!(is_departement_code(d), "{d}");
+        }
+        for d in ["7", "9741", "Pau", "2C", "é1"] {
+            assert!(!is_departement_code(d), "{d}");
+        }
+    }
 }

@@ -154,18 +154,6 @@ fn paris_communes() -> Vec<String> {
         .collect()
 }
 
-/// An INSEE commune code: 5 characters, digits, Corsica's `2A`/`2B` in front (`75056`,
-/// `2A004`).
-fn is_commune_code(s: &str) -> bool {
-    s.len() == 5 && is_departement_code(&s[..2]) && s[2..].bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A département code: 2 or 3 digits (`75`, `974`), or `2A`/`2B`.
-fn is_departement_code(s: &str) -> bool {
-    let digits = (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    digits || s.eq_ignore_ascii_case("2A") || s.eq_ignore_ascii_case("2B")
-}
-
 /// A text parameter, trimmed; `None` when absent or blank.
 fn text<'a>(p: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     p.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
@@ -212,8 +200,8 @@ pub async fn search_jobs(State(s): State<Arc<AppState>>, Query(p): Params) -> An
     };
     match location {
         None => {}
-        Some(l) if is_commune_code(l) => filter.commune = vec![l.to_uppercase()],
-        Some(l) if is_departement_code(l) => filter.departement = Some(l.to_uppercase()),
+        Some(l) if offers::is_commune_code(l) => filter.commune = vec![l.to_uppercase()],
+        Some(l) if offers::is_departement_code(l) => filter.departement = Some(l.to_uppercase()),
         Some(l) => {
             filter.commune = offers::communes_named(&s.db, l).await?;
             if filter.commune.is_empty() {
@@ -319,25 +307,4 @@ pub async fn categories(State(s): State<Arc<AppState>>, Query(p): Params) -> Ans
     let (limit, offset) = (count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
     let rows = catalog::categories(&s.db, limit, offset).await?;
     to_json(PageOf::new(rows, limit, offset))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locations_are_told_apart() {
-        for c in ["75056", "2A004", "2b033", "97411"] {
-            assert!(is_commune_code(c), "{c}");
-        }
-        for c in ["paris", "Lyon", "7505", "750560", "2C004", "75 05"] {
-            assert!(!is_commune_code(c), "{c}");
-        }
-        for d in ["75", "974", "2A", "2b"] {
-            assert!(is_departement_code(d), "{d}");
-        }
-        for d in ["7", "9741", "Pau", "2C", "é1"] {
-            assert!(!is_departement_code(d), "{d}");
-        }
-    }
 }

@@ -51,7 +51,18 @@ async fn bad_arguments_exit_2_with_a_message() {
                 &["products", "show", "1", "--sku", "X"],
                 "cannot be used with",
             ),
-            (&["offers", "search", "--limit", "1001"], "--limit"),
+            (&["offers", "search", "--limit", "0"], "--limit"),
+            (&["offers", "search", "--rome", "xx"], "not a ROME code"),
+            (
+                &["offers", "search", "--commune", "7505"],
+                "not an INSEE commune",
+            ),
+            (
+                &["offers", "search", "--departement", "9999"],
+                "not a département",
+            ),
+            (&["rome", "show", "G16"], "not a ROME code"),
+            (&["match-skills", "--rome", "G1602"], "--skills"),
             (&["categories", "tree", "--depth", "0"], "--depth"),
             (
                 &["cerema", "users", "list", "--structure", "x"],
