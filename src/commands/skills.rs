@@ -14,6 +14,9 @@ use crate::skills::{SkillsError, match_stored, rome_profile};
 pub enum Shape {
     Table,
     Json,
+    /// `rome show`: one row per skill; `match-skills`: one row per skill of the profile
+    /// shown (matched, then missing)
+    Csv,
 }
 
 #[derive(Debug, Args)]
@@ -74,9 +77,26 @@ pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         return Err(SkillsError::UnknownRome(args.code).into());
     };
     p.skills.truncate(args.skills);
-    if args.format == Shape::Json {
-        println!("{}", serde_json::to_string(&p)?);
-        return Ok(ExitCode::SUCCESS);
+    match args.format {
+        Shape::Json => {
+            println!("{}", serde_json::to_string(&p)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Shape::Csv => {
+            let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
+            csv.write_record(["rome_code", "skill", "offers", "frequency"])?;
+            for s in &p.skills {
+                csv.write_record([
+                    p.rome_code.clone(),
+                    s.libelle.clone(),
+                    s.offers.to_string(),
+                    s.frequency.to_string(),
+                ])?;
+            }
+            csv.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Shape::Table => {}
     }
     println!(
         "{} {} — {} stored offers\n",
@@ -125,9 +145,49 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
     let db = ctx.open_db().await?;
     let skills = split_skills(&args.skills);
     let r = match_stored(&db, &args.rome, &skills).await?;
-    if args.format == Shape::Json {
-        println!("{}", serde_json::to_string(&r)?);
-        return Ok(ExitCode::SUCCESS);
+    match args.format {
+        Shape::Json => {
+            println!("{}", serde_json::to_string(&r)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Shape::Csv => {
+            let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
+            csv.write_record([
+                "rome_code",
+                "match_score",
+                "required_skill",
+                "frequency",
+                "status",
+                "your_skill",
+                "similarity",
+            ])?;
+            let score = r.match_score.to_string();
+            for m in &r.matching_skills {
+                csv.write_record([
+                    &r.rome_code,
+                    &score,
+                    &m.matches,
+                    &m.frequency.to_string(),
+                    "matched",
+                    &m.skill,
+                    &m.similarity.to_string(),
+                ])?;
+            }
+            for m in &r.missing_skills {
+                csv.write_record([
+                    &r.rome_code,
+                    &score,
+                    &m.libelle,
+                    &m.frequency.to_string(),
+                    "missing",
+                    "",
+                    "0",
+                ])?;
+            }
+            csv.flush()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Shape::Table => {}
     }
     println!("{}: match score {:.2}\n", r.rome_code, r.match_score);
     let mut matching = table(&["your skill", "matches", "similarity", "asked by"]);

@@ -119,6 +119,45 @@ async fn the_profile_and_the_score_come_from_the_stored_offers(db: TestDb) {
     let text = stdout(&table);
     assert!(text.contains(&format!("{code}: match score")), "{text}");
     assert!(text.contains("Missing skills"), "{text}");
+    // CSV: the profile's skills; the match, one row per skill of the profile shown.
+    let out = cli(
+        &db,
+        &["rome", "show", code, "--skills", "50", "--format", "csv"],
+    );
+    assert_ok(&out);
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a record")).collect();
+    assert_eq!(rows.len(), listed.len());
+    assert_eq!(
+        &rows[0][1],
+        listed[0]["libelle"].as_str().unwrap_or_default()
+    );
+    let out = cli(
+        &db,
+        &[
+            "match-skills",
+            "--rome",
+            code,
+            "--skills",
+            &all[0],
+            "--format",
+            "csv",
+        ],
+    );
+    assert_ok(&out);
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let header = reader.headers().expect("a header").clone();
+    assert_eq!(&header[4], "status");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a record")).collect();
+    let matched = rows.iter().filter(|r| &r[4] == "matched").count();
+    let missing = rows.iter().filter(|r| &r[4] == "missing").count();
+    assert_eq!(matched, 1);
+    assert_eq!(
+        missing,
+        one["missing_skills"].as_array().map_or(0, Vec::len)
+    );
+    assert!(rows.iter().all(|r| r[1] == one["match_score"].to_string()));
+
     let table = cli(&db, &["rome", "show", code]);
     assert_ok(&table);
     assert!(stdout(&table).contains("Most requested skills"));
