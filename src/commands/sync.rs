@@ -175,6 +175,7 @@ pub fn observer(quiet: bool, noun: &'static str) -> (Observer, Option<ProgressBa
         let handle = bar.clone();
         let observer: Observer = Arc::new(move |p| match p {
             Progress::Phase(name) => handle.set_message(name),
+            Progress::Note(note) => handle.println(note),
             Progress::Resumed { done, .. } => resume(&meter, done),
             Progress::Page {
                 number,
@@ -195,6 +196,7 @@ pub fn observer(quiet: bool, noun: &'static str) -> (Observer, Option<ProgressBa
     let last = Mutex::new(Instant::now());
     let observer: Observer = Arc::new(move |p| match p {
         Progress::Phase(name) => tracing::info!("{name}"),
+        Progress::Note(note) => tracing::info!("{note}"),
         Progress::Resumed { page, done } => {
             resume(&meter, done);
             tracing::info!(

@@ -89,6 +89,8 @@ pub enum Progress {
     },
     /// The run continues an earlier one: it starts at `page`, with `done` items read.
     Resumed { page: u32, done: u64 },
+    /// Something the user should see as it happens (a query split in parts).
+    Note(String),
 }
 
 /// Receives progress; must be cheap (it is called on the sync's path).

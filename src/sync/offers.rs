@@ -190,7 +190,7 @@ pub async fn collect(
         "force": opts.force,
         "archive": archive.map(Archive::describe),
     });
-    let run = Run::start(db, Source::FranceTravail, "offers", options).await?;
+    let run = Run::start(db, Source::FranceTravail, "offers", options.clone()).await?;
     let mut walk = Walk {
         db,
         client,
@@ -220,6 +220,19 @@ pub async fn collect(
         walk.archived,
         walk.upstream_total,
     );
+    let figures = json!({
+        "upstream_total": upstream_total,
+        "parts": parts,
+        "requests": requests,
+        "duplicates": duplicates,
+        "archived": archived,
+    });
+    if let Err(e) = save_collect_figures(db, run.id, options, figures).await {
+        tracing::warn!(
+            "cannot record the parts and requests of run {}: {e}",
+            run.id
+        );
+    }
     let report = run
         .conclude(
             db,
@@ -237,6 +250,25 @@ pub async fn collect(
         duplicates,
         archived,
     }))
+}
+
+/// Adds what the walk counted (`parts`, `requests`, ...) to the run's options, so
+/// `runs show` tells them after the fact.
+async fn save_collect_figures(
+    db: &DatabaseConnection,
+    run_id: i32,
+    mut options: Value,
+    figures: Value,
+) -> Result<(), sea_orm::DbErr> {
+    if let Value::Object(o) = &mut options {
+        o.insert("collected".to_owned(), figures);
+    }
+    SyncRun::update_many()
+        .col_expr(sync_run::Column::Options, options.into())
+        .filter(sync_run::Column::Id.eq(run_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 impl Walk<'_> {
@@ -261,24 +293,37 @@ impl Walk<'_> {
                     None => return Ok(false),
                 },
             };
-            let total = first.total.unwrap_or(first.offers.len() as u64);
-            if self.upstream_total.is_none() {
-                self.upstream_total = Some(total);
+            // Without `Content-Range` the total is unknown: the part is read until a
+            // short or empty page (it cannot be split, nothing says it is over the cap).
+            let total = first.total;
+            if self.upstream_total.is_none() && self.parts == 0 {
+                self.upstream_total = total;
             }
-            let splittable = total > CAP && self.opts.max_pages > CAP_PAGES;
-            if splittable && let Some(split) = split(&part.query, Utc::now(), part.by_departement) {
-                if !self.split(part.query, total, split, &mut stack).await? {
+            let over = total.filter(|&t| t > CAP);
+            if let Some(t) = over
+                && self.opts.max_pages > CAP_PAGES
+                && let Some(split) = split(&part.query, Utc::now(), part.by_departement)
+            {
+                if !self.split(part.query, t, split, &mut stack).await? {
                     return Ok(false);
                 }
                 continue;
             }
-            if total > CAP {
+            if let Some(t) = over {
                 tracing::warn!(
-                    "{} holds {total} offers: only the first {CAP} can be read",
+                    "{} holds {t} offers: only the first {CAP} can be read",
                     part.query.describe()
                 );
             }
             self.parts += 1;
+            if self.parts > 1 || !stack.is_empty() {
+                (self.observer)(Progress::Note(format!(
+                    "part {}: {}{}",
+                    self.parts,
+                    part.query.describe(),
+                    total.map(|t| format!(", {t} offers")).unwrap_or_default()
+                )));
+            }
             if !self.leaf(&part.query, first, total).await? {
                 return Ok(false);
             }
@@ -297,10 +342,10 @@ impl Walk<'_> {
     ) -> anyhow::Result<bool> {
         match split {
             Split::Window(halves) => {
-                tracing::debug!(
-                    "{} holds {total} offers: split in two windows",
+                (self.observer)(Progress::Note(format!(
+                    "{} holds {total} offers, over the {CAP} cap: split in two creation-date windows",
                     query.describe()
-                );
+                )));
                 stack.extend(halves.into_iter().rev().map(|q| Part {
                     query: q,
                     first: None,
@@ -308,7 +353,12 @@ impl Walk<'_> {
                 }));
             }
             Split::Departements(parts) => {
-                tracing::info!("{total} offers: more than {CAP}, collecting by département");
+                (self.observer)(Progress::Note(format!(
+                    "{} holds {total} offers, over the {CAP} cap: split by département \
+                     (counting the {} départements first)",
+                    query.describe(),
+                    parts.len()
+                )));
                 let mut probed = Vec::new();
                 let mut sum = 0;
                 for q in parts {
@@ -326,9 +376,9 @@ impl Walk<'_> {
                     }
                 }
                 if sum < total {
-                    tracing::info!(
+                    (self.observer)(Progress::Note(format!(
                         "the départements hold {sum} of {total} offers: the rest by creation date"
-                    );
+                    )));
                     stack.push(Part {
                         query,
                         first: None,
@@ -346,7 +396,7 @@ impl Walk<'_> {
         &mut self,
         q: &OfferQuery,
         first: SearchPage,
-        total: u64,
+        total: Option<u64>,
     ) -> anyhow::Result<bool> {
         let (client, delay, interrupt) = (self.client, self.opts.delay, self.interrupt);
         let mut page = first;
@@ -357,7 +407,7 @@ impl Walk<'_> {
             let read = u64::from(number) * u64::from(PAGE_SIZE);
             let last = count == 0
                 || count < u64::from(PAGE_SIZE)
-                || read >= total
+                || total.is_some_and(|t| read >= t)
                 || number >= self.opts.max_pages
                 || page_range(number).is_none();
             if last || interrupt.is_set() {

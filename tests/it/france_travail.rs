@@ -195,6 +195,42 @@ async fn pages_follow_content_range_to_the_last_short_page(db: TestDb) {
     );
 }
 
+/// Without `Content-Range` the total is unknown: full pages are followed until a short one.
+#[tokio::test]
+async fn without_content_range_pages_are_read_to_the_short_one() {
+    run_on(Backend::Sqlite, |db| async move {
+        let conn = db.open().await;
+        let server = MockServer::start().await;
+        mount_token(&server, 1499, 1).await;
+        let bare = |offers: Vec<Value>| {
+            ResponseTemplate::new(206).set_body_json(json!({ "resultats": offers }))
+        };
+        for (range, offers) in [
+            ("0-149", ids(0..150)),
+            ("150-299", ids(150..300)),
+            ("300-449", ids(300..340)),
+        ] {
+            Mock::given(path(SEARCH))
+                .and(query_param("range", range))
+                .respond_with(bare(offers))
+                .expect(1)
+                .mount(&server)
+                .await;
+        }
+        let client = FtClient::new(settings(&server)).expect("client");
+
+        let report = done(run_collect(&conn, &client, &cuisinier(), &opts(), None).await);
+
+        assert_eq!(report.run.status, RunStatusKind::Succeeded);
+        assert_eq!(
+            (report.upstream_total, report.parts, report.requests),
+            (None, 1, 3)
+        );
+        assert_eq!(JobOffer::find().count(&conn).await.expect("count"), 340);
+    })
+    .await;
+}
+
 async fn nothing_found_is_a_204_and_an_empty_run(db: TestDb) {
     let conn = db.open().await;
     let server = MockServer::start().await;

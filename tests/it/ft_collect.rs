@@ -112,6 +112,16 @@ async fn a_query_past_the_cap_is_split_and_gives_every_offer_once(db: TestDb) {
     assert_eq!(expected.len(), 5_000);
     assert_eq!(stored_ids(&conn).await, expected);
     assert_eq!(report.run.stats.created, 5_000);
+    // The run remembers how it went: parts and requests in its options.
+    let row = SyncRun::find_by_id(report.run.run_id)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("the run");
+    let collected = &row.options["collected"];
+    assert_eq!(collected["parts"], report.parts, "{}", row.options);
+    assert_eq!(collected["requests"], report.requests);
+    assert_eq!(collected["upstream_total"], 5_000);
 }
 
 on_every_backend!(a_query_past_the_cap_is_split_and_gives_every_offer_once);

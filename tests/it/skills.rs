@@ -156,7 +156,8 @@ async fn the_profile_and_the_score_come_from_the_stored_offers(db: TestDb) {
         missing,
         one["missing_skills"].as_array().map_or(0, Vec::len)
     );
-    assert!(rows.iter().all(|r| r[1] == one["match_score"].to_string()));
+    let score = one["match_score"].to_string();
+    assert!(rows.iter().all(|r| r[1] == *score.as_str()));
 
     let table = cli(&db, &["rome", "show", code]);
     assert_ok(&table);
