@@ -343,7 +343,7 @@ impl Walk<'_> {
         match split {
             Split::Window(halves) => {
                 (self.observer)(Progress::Note(format!(
-                    "{} holds {total} offers, over the {CAP} cap: split in two creation-date windows",
+                    "{}: {total} offers, over the {CAP} cap: split in two creation-date windows",
                     query.describe()
                 )));
                 stack.extend(halves.into_iter().rev().map(|q| Part {
@@ -354,7 +354,7 @@ impl Walk<'_> {
             }
             Split::Departements(parts) => {
                 (self.observer)(Progress::Note(format!(
-                    "{} holds {total} offers, over the {CAP} cap: split by département \
+                    "{}: {total} offers, over the {CAP} cap: split by département \
                      (counting the {} départements first)",
                     query.describe(),
                     parts.len()
