@@ -161,15 +161,16 @@ struct PageDto<'a> {
     #[serde(borrow)]
     next: Option<&'a RawValue>,
     #[serde(borrow)]
-    results: Option<&'a RawValue>,
+    results: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
-    products: Option<&'a RawValue>,
+    products: Option<Vec<&'a RawValue>>,
 }
 
 /// A page of products read straight from the body, its items left as raw JSON slices
-/// of `body` (no copy, no [`Value`]). `None` when this fast reading cannot decide (not
-/// JSON, duplicate keys, another top-level shape): then decode the body as a
-/// [`Value`] and use [`product_page`], which says precisely what is wrong.
+/// of `body` (no copy, no [`Value`]), the body scanned once. `None` when this fast
+/// reading cannot decide (not JSON, duplicate keys, a list key holding something else,
+/// another top-level shape): then decode the body as a [`Value`] and use
+/// [`product_page`], which says precisely what is wrong.
 pub fn product_page_bytes(body: &Bytes) -> Option<Result<ProductPage, String>> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
     let (list, next, count) = match first {
@@ -180,20 +181,8 @@ pub fn product_page_bytes(body: &Bytes) -> Option<Result<ProductPage, String>> {
         ),
         b'{' => {
             let page: PageDto = serde_json::from_slice(body).ok()?;
-            let list = match (page.results, page.products) {
-                (Some(raw), _) => ("results", raw),
-                (None, Some(raw)) => ("products", raw),
-                (None, None) => {
-                    return Some(Err("an object without `results` or `products`".to_owned()));
-                }
-            };
-            let items = match list.1.get().as_bytes().first() {
-                Some(b'[') => serde_json::from_str::<Vec<&RawValue>>(list.1.get()).ok()?,
-                _ => {
-                    let kind =
-                        serde_json::from_str::<Value>(list.1.get()).map_or("a value", |v| kind(&v));
-                    return Some(Err(format!("`{}` is {kind}, not a list", list.0)));
-                }
+            let Some(items) = page.results.or(page.products) else {
+                return Some(Err("an object without `results` or `products`".to_owned()));
             };
             (
                 items,
@@ -1168,20 +1157,29 @@ mod tests {
             (products.items.len(), products.next, products.count),
             (1, None, None)
         );
-        // Shapes and errors as `product_page` says them.
+        // Shapes and errors as `product_page` says them, decided here or (as the client
+        // does) by decoding the body when the fast reading cannot tell.
         for body in [
             r#"{"detail": "x"}"#,
             r#"{"results": "x"}"#,
             r#"{"results": {"a": 1}}"#,
             r#"{"products": 3}"#,
+            r#"{"results": null, "products": "x"}"#,
+            r#"{"results": "x", "products": [1]}"#,
+            r#"{"products": [1, 2], "count": "3"}"#,
         ] {
-            let reference = product_page(serde_json::from_str(body).expect("json"));
+            let reference = || product_page(serde_json::from_str(body).expect("json"));
+            let got = page_bytes(body).unwrap_or_else(reference);
             assert_eq!(
-                page_bytes(body).expect("decided").map(|p| p.items.len()),
-                reference.map(|p| p.items.len()),
+                got.map(|p| (p.items.len(), p.count)),
+                reference().map(|p| (p.items.len(), p.count)),
                 "{body}"
             );
         }
+        assert_eq!(
+            page_bytes(r#"{"detail": "x"}"#),
+            Some(Err("an object without `results` or `products`".to_owned()))
+        );
         // Not decided here: the caller decodes the body and reports.
         for body in [
             "\"x\"",
