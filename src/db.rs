@@ -21,6 +21,13 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// until its commit instead of spilling to the WAL item by item.
 const SQLITE_CACHE_KIB: u32 = 8 * 1024;
 
+/// Rows the SQLite worker thread sends ahead of the task reading them (sqlx's default
+/// is 50): a `RETURNING` of a thousand ids or a page of mappings flows without stalls.
+const SQLITE_ROW_BUFFER: usize = 1024;
+/// Prepared statements kept per SQLite connection (sqlx's default is 100): the sync
+/// uses a few dozen, and each multi-row insert kept costs memory.
+const SQLITE_STATEMENT_CACHE: usize = 24;
+
 /// Connections in the pool: enough for a fetch and a writer to overlap.
 const MAX_CONNECTIONS: u32 = 8;
 /// SQLite has one writer at a time; each connection keeps its own page cache, so a few
@@ -68,6 +75,8 @@ async fn connect_with(
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
                 .pragma("temp_store", "memory")
+                .row_buffer_size(SQLITE_ROW_BUFFER)
+                .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
         })
         // A generic plan made while a table was empty (no statistics yet) would scan it
         // whole for ever after; plan each statement with its parameters instead.

@@ -9,7 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::parse::{self, ProductPage};
-use crate::http::{FetchError, RetryPolicy, send_json, with_retries};
+use crate::http::{FetchError, RetryPolicy, decode_json, send_bytes, with_retries};
 use crate::keys::ActiveKey;
 
 /// Where and how to reach the B2B inventory.
@@ -125,15 +125,22 @@ impl B2bClient {
 
     /// GETs `url` (which must be on the base's origin) and decodes its JSON, with retries.
     pub async fn get(&self, url: &Url) -> Result<Value, B2bError> {
+        let body = self.get_bytes(url).await?;
+        Ok(decode_json(url.as_str(), &body)?)
+    }
+
+    /// GETs `url` (which must be on the base's origin), with retries: the body of a 2xx
+    /// answer, not decoded.
+    pub async fn get_bytes(&self, url: &Url) -> Result<bytes::Bytes, B2bError> {
         self.check_origin(url)?;
         let headers = self.headers()?;
         let shown = url.as_str();
         let result = with_retries(&self.policy, || {
             let request = self.http.get(url.clone()).headers(headers.clone());
             async move {
-                send_json(request, shown, self.timeout)
+                send_bytes(request, shown, self.timeout)
                     .await
-                    .map(|(_, _, v)| v)
+                    .map(|(_, _, body)| body)
             }
         })
         .await;
@@ -230,8 +237,14 @@ impl ProductPages {
                 url: url.to_string(),
             });
         }
-        let body = self.client.get(&url).await?;
-        let page = parse::product_page(body).map_err(|reason| B2bError::Shape {
+        let body = self.client.get_bytes(&url).await?;
+        // Items stay raw slices of the body; a body the fast reading cannot decide is
+        // decoded whole, which also names what is wrong with it.
+        let page = match parse::product_page_bytes(&body) {
+            Some(page) => page,
+            None => parse::product_page(decode_json(url.as_str(), &body)?),
+        }
+        .map_err(|reason| B2bError::Shape {
             url: url.to_string(),
             reason,
         })?;

@@ -1,9 +1,16 @@
 //! The B2B inventory's JSON, read into clean records: field aliases, numbers in their
 //! many spellings, the list shapes. Pure functions; only this module knows the JSON.
 
-use rust_decimal::{Decimal, RoundingStrategy};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 use std::str::FromStr;
+
+use bytes::Bytes;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Deserialize;
+use serde::de::{self, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Number, Value};
 
 /// Longest product title the `products` table takes.
 const MAX_TITLE_CHARS: usize = 500;
@@ -65,10 +72,39 @@ pub struct ProductRecord {
     pub image_urls: Vec<String>,
 }
 
+/// One item of a listing as it came in: the bytes of one JSON value (valid UTF-8),
+/// shared with the page's body, never copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem(Bytes);
+
+impl RawItem {
+    /// An item held as a [`Value`] (the pages read through the slow path), serialized.
+    pub fn from_value(item: &Value) -> RawItem {
+        RawItem(Bytes::from(item.to_string()))
+    }
+
+    /// The item's JSON bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The item's JSON text ("null" if the bytes were not UTF-8, which construction
+    /// rules out).
+    pub fn json(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("null")
+    }
+
+    /// The item as a [`Value`] (for messages and stored payloads: the rare path);
+    /// `None` for bytes serde_json refuses (a number out of range).
+    pub fn to_value(&self) -> Option<Value> {
+        serde_json::from_slice(&self.0).ok()
+    }
+}
+
 /// One page of the products listing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductPage {
-    pub items: Vec<Value>,
+    pub items: Vec<RawItem>,
     pub next: Option<String>,
     pub count: Option<u64>,
 }
@@ -110,8 +146,72 @@ pub fn product_page(body: Value) -> Result<ProductPage, String> {
         ),
         _ => (None, None),
     };
-    let items = list_items(body, &["results", "products"])?;
+    let items = list_items(body, &["results", "products"])?
+        .iter()
+        .map(RawItem::from_value)
+        .collect();
     Ok(ProductPage { items, next, count })
+}
+
+/// The keys of a products page, each kept as raw JSON.
+#[derive(Deserialize)]
+struct PageDto<'a> {
+    #[serde(borrow)]
+    count: Option<&'a RawValue>,
+    #[serde(borrow)]
+    next: Option<&'a RawValue>,
+    #[serde(borrow)]
+    results: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    products: Option<Vec<&'a RawValue>>,
+}
+
+/// A page of products read straight from the body, its items left as raw JSON slices
+/// of `body` (no copy, no [`Value`]), the body scanned once. `None` when this fast
+/// reading cannot decide (not JSON, duplicate keys, a list key holding something else,
+/// another top-level shape): then decode the body as a [`Value`] and use
+/// [`product_page`], which says precisely what is wrong.
+pub fn product_page_bytes(body: &Bytes) -> Option<Result<ProductPage, String>> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    let (list, next, count) = match first {
+        b'[' => (
+            serde_json::from_slice::<Vec<&RawValue>>(body).ok()?,
+            None,
+            None,
+        ),
+        b'{' => {
+            let page: PageDto = serde_json::from_slice(body).ok()?;
+            let Some(items) = page.results.or(page.products) else {
+                return Some(Err("an object without `results` or `products`".to_owned()));
+            };
+            (
+                items,
+                page.next
+                    .and_then(|r| serde_json::from_str::<String>(r.get()).ok()),
+                page.count
+                    .and_then(|r| serde_json::from_str::<u64>(r.get()).ok()),
+            )
+        }
+        _ => return None,
+    };
+    let items = list.iter().map(|raw| slice_of(body, raw.get())).collect();
+    Some(Ok(ProductPage { items, next, count }))
+}
+
+/// `part` (borrowed from `body`) as a slice sharing `body`'s buffer; a copy if it is not
+/// inside `body` after all.
+fn slice_of(body: &Bytes, part: &str) -> RawItem {
+    let start = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize);
+    match start {
+        Some(start)
+            if body
+                .get(start..start + part.len())
+                .is_some_and(|s| s.as_ptr() == part.as_ptr()) =>
+        {
+            RawItem(body.slice(start..start + part.len()))
+        }
+        _ => RawItem(Bytes::copy_from_slice(part.as_bytes())),
+    }
 }
 
 /// Categories, with nested `children` flattened (a child gets its parent's id when it
@@ -235,11 +335,15 @@ fn parse_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => n.as_i64().map(|n| n != 0),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "oui" | "y" => Some(true),
-            "false" | "0" | "no" | "non" | "n" | "" => Some(false),
-            _ => None,
-        },
+        Value::String(s) => parse_bool_str(s),
+        _ => None,
+    }
+}
+
+fn parse_bool_str(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "oui" | "y" => Some(true),
+        "false" | "0" | "no" | "non" | "n" | "" => Some(false),
         _ => None,
     }
 }
@@ -257,6 +361,15 @@ fn text(v: &Value, object_keys: &[&str]) -> Option<String> {
 
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
+}
+
+/// `s` cut to `max` characters, without copying when it is short enough.
+fn truncated(s: String, max: usize) -> String {
+    if s.len() <= max || s.chars().count() <= max {
+        s
+    } else {
+        truncate(&s, max)
+    }
 }
 
 fn as_object(item: &Value) -> Result<&Map<String, Value>, RecordError> {
@@ -391,6 +504,350 @@ pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
             .map(|s| truncate(&s, 255)),
         image_urls: image_urls(map),
     })
+}
+
+/// What one raw product item reads as: its id (when usable, even if the rest is not)
+/// and the record or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadProduct {
+    pub external_id: Option<i64>,
+    pub record: Result<ProductRecord, RecordError>,
+}
+
+/// Reads one product item from its JSON text. The common shapes go through a typed,
+/// borrowing DTO; anything it does not take as a valid product (an error, an alias
+/// given twice, an unusual type) is read again through [`parse_product`], which is the
+/// reference: same records, same messages.
+pub fn read_product(json: &str) -> ReadProduct {
+    // A derived struct also reads a JSON list (fields in order): objects only.
+    if json.trim_start().starts_with('{')
+        && let Ok(dto) = serde_json::from_str::<ProductDto>(json)
+        && let Some(record) = dto.into_record()
+    {
+        return ReadProduct {
+            external_id: Some(record.external_id),
+            record: Ok(record),
+        };
+    }
+    match serde_json::from_str::<Value>(json) {
+        Ok(item) => ReadProduct {
+            external_id: external_id(&item),
+            record: parse_product(&item),
+        },
+        Err(e) => ReadProduct {
+            external_id: None,
+            record: Err(err(format!("the record is not JSON: {e}"))),
+        },
+    }
+}
+
+/// A JSON scalar as the inventory spells ids, numbers, flags and text: numbers as
+/// numbers or strings, strings borrowed from the page when they hold no escapes.
+/// Objects and lists are refused (the item then takes the reference path).
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar<'a> {
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a number, a string or a boolean")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::UInt(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+}
+
+impl Scalar<'_> {
+    /// As [`parse_id`].
+    fn id(&self) -> Option<i64> {
+        match self {
+            Scalar::Int(n) => Some(*n),
+            Scalar::UInt(n) => i64::try_from(*n).ok(),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            Scalar::Bool(_) | Scalar::Float(_) => None,
+        }
+    }
+
+    /// As [`text`] without object keys.
+    fn text(&self) -> Option<String> {
+        match self {
+            Scalar::Str(s) => {
+                let s = s.trim();
+                (!s.is_empty()).then(|| s.to_owned())
+            }
+            Scalar::Int(n) => Some(itoa::Buffer::new().format(*n).to_owned()),
+            Scalar::UInt(n) => Some(itoa::Buffer::new().format(*n).to_owned()),
+            Scalar::Float(f) => Number::from_f64(*f).map(|n| n.to_string()),
+            Scalar::Bool(_) => None,
+        }
+    }
+
+    /// As [`parse_decimal`]; `None` when that would be an error.
+    fn decimal(&self) -> Option<Decimal> {
+        match self {
+            Scalar::Int(n) => Some(Decimal::from(*n)),
+            Scalar::UInt(n) => Some(Decimal::from(*n)),
+            Scalar::Float(f) => parse_decimal(&Value::Number(Number::from_f64(*f)?)).ok(),
+            Scalar::Str(s) => parse_decimal_str(s).ok(),
+            Scalar::Bool(_) => None,
+        }
+    }
+
+    /// As [`parse_bool`].
+    fn flag(&self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(*b),
+            Scalar::Int(n) => Some(*n != 0),
+            Scalar::UInt(n) => i64::try_from(*n).ok().map(|n| n != 0),
+            Scalar::Float(_) => None,
+            Scalar::Str(s) => parse_bool_str(s),
+        }
+    }
+}
+
+/// A scalar, or an object read as `T`.
+#[derive(Debug, Clone, PartialEq)]
+enum ScalarOr<'a, T> {
+    Scalar(Scalar<'a>),
+    Object(T),
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for ScalarOr<'a, T> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = ScalarOr<'de, T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar or an object")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_bool(v).map(ScalarOr::Scalar)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_i64(v).map(ScalarOr::Scalar)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_u64(v).map(ScalarOr::Scalar)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_f64(v).map(ScalarOr::Scalar)
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_borrowed_str(v).map(ScalarOr::Scalar)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_str(v).map(ScalarOr::Scalar)
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                ScalarVisitor.visit_string(v).map(ScalarOr::Scalar)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ScalarOr::Object)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// `{id, name}` of a category named by a product.
+#[derive(Debug, Deserialize)]
+struct CategoryDto<'a> {
+    #[serde(borrow)]
+    id: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    name: Option<Scalar<'a>>,
+}
+
+/// `{name}` of a brand given as an object.
+#[derive(Debug, Deserialize)]
+struct NameDto<'a> {
+    #[serde(borrow)]
+    name: Option<Scalar<'a>>,
+}
+
+/// An image given as an object.
+#[derive(Debug, Deserialize)]
+struct ImageDto<'a> {
+    #[serde(borrow)]
+    url: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    image: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    image_url: Option<Scalar<'a>>,
+}
+
+impl ImageDto<'_> {
+    /// As [`text`] with `keys` among `url`, `image`, `image_url`.
+    fn text(&self, with_image_url: bool) -> Option<String> {
+        let image_url = if with_image_url {
+            self.image_url.as_ref()
+        } else {
+            None
+        };
+        self.url
+            .as_ref()
+            .or(self.image.as_ref())
+            .or(image_url)
+            .and_then(Scalar::text)
+    }
+}
+
+/// A product item with the aliases of [`parse_product`]. An alias present twice (even
+/// once as null) is a deserialization error: the item then takes the reference path,
+/// which applies "the first non-null key wins".
+#[derive(Debug, Deserialize)]
+struct ProductDto<'a> {
+    #[serde(borrow)]
+    id: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "title")]
+    name: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "description_text")]
+    description: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "price", alias = "unit_price")]
+    selling_price: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "promotional_price", alias = "sale_price")]
+    discount_price: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "stock", alias = "available_quantity")]
+    quantity: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "sku", alias = "code")]
+    cug: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "category_id")]
+    category: Option<ScalarOr<'a, CategoryDto<'a>>>,
+    #[serde(
+        borrow,
+        alias = "is_available",
+        alias = "is_active",
+        alias = "available"
+    )]
+    is_available_b2c: Option<Scalar<'a>>,
+    #[serde(borrow, alias = "manufacturer", alias = "brand_name")]
+    brand: Option<ScalarOr<'a, NameDto<'a>>>,
+    #[serde(borrow, alias = "image_urls", alias = "gallery")]
+    images: Option<Vec<Option<ScalarOr<'a, ImageDto<'a>>>>>,
+    #[serde(borrow, alias = "image", alias = "main_image", alias = "photo")]
+    image_url: Option<ScalarOr<'a, ImageDto<'a>>>,
+}
+
+impl ProductDto<'_> {
+    /// The record [`parse_product`] makes of the same item, or `None` where it would
+    /// fail (the reference path then gives the message).
+    fn into_record(self) -> Option<ProductRecord> {
+        let external_id = self.id?.id()?;
+        let title = self.name?.text()?;
+        let price = amount(&self.selling_price?)?;
+        let discount_price = match &self.discount_price {
+            Some(v) => Some(amount(v)?),
+            None => None,
+        };
+        let is_available = match &self.is_available_b2c {
+            Some(v) => v.flag()?,
+            None => true,
+        };
+        let stock = match &self.quantity {
+            Some(v) => {
+                let units = v.decimal()?.trunc().max(Decimal::ZERO);
+                i32::try_from(units).unwrap_or(i32::MAX)
+            }
+            None => 0,
+        };
+        let category = match self.category {
+            None => None,
+            Some(ScalarOr::Object(cat)) => Some(CategoryRef::Object {
+                id: cat.id?.id()?,
+                name: cat.name.as_ref().and_then(Scalar::text),
+            }),
+            Some(ScalarOr::Scalar(v)) => Some(CategoryRef::Id(v.id()?)),
+        };
+        let brand = match &self.brand {
+            None => None,
+            Some(ScalarOr::Scalar(v)) => v.text(),
+            Some(ScalarOr::Object(o)) => o.name.as_ref().and_then(Scalar::text),
+        };
+        let mut image_urls: Vec<String> = self
+            .images
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|v| match v {
+                ScalarOr::Scalar(v) => v.text(),
+                ScalarOr::Object(o) => o.text(true),
+            })
+            .collect();
+        if image_urls.is_empty()
+            && let Some(url) = match &self.image_url {
+                None => None,
+                Some(ScalarOr::Scalar(v)) => v.text(),
+                Some(ScalarOr::Object(o)) => o.text(false),
+            }
+        {
+            image_urls.push(url);
+        }
+        image_urls.dedup();
+        Some(ProductRecord {
+            external_id,
+            title: truncated(title, MAX_TITLE_CHARS),
+            description: self
+                .description
+                .as_ref()
+                .and_then(Scalar::text)
+                .unwrap_or_default(),
+            price,
+            discount_price,
+            stock,
+            sku: self
+                .cug
+                .as_ref()
+                .and_then(Scalar::text)
+                .map(|s| truncated(s, 255)),
+            category,
+            is_available,
+            brand: brand.map(|s| truncated(s, 255)),
+            image_urls,
+        })
+    }
+}
+
+/// As [`parse_amount`]; `None` where that fails.
+fn amount(v: &Scalar) -> Option<Decimal> {
+    let d = v.decimal()?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return None;
+    }
+    let d = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    (d <= MAX_AMOUNT).then_some(d)
 }
 
 #[cfg(test)]
@@ -578,5 +1035,160 @@ mod tests {
             .map(|c| parse_category(c).expect("parses").parent_external_id)
             .collect();
         assert_eq!(parents, [None, Some(1), Some(2)]);
+    }
+
+    /// The fast reading where it takes the item, `None` where it hands it over.
+    fn fast(v: &Value) -> Option<ProductRecord> {
+        serde_json::from_str::<ProductDto>(&v.to_string())
+            .ok()
+            .and_then(ProductDto::into_record)
+    }
+
+    /// `read_product` gives what `parse_product` gives, id included.
+    fn same_as_reference(v: &Value) {
+        let got = read_product(&v.to_string());
+        assert_eq!(got.record, parse_product(v), "input {v}");
+        assert_eq!(got.external_id, external_id(v), "input {v}");
+    }
+
+    #[test]
+    fn the_typed_reading_takes_the_common_shapes() {
+        let items = [
+            json!({"id": 1, "name": "Riz", "selling_price": "12500.00"}),
+            json!({"id": "2", "title": "Huile", "price": "1.234,56", "stock": -4, "sku": 77,
+                   "category_id": 9, "is_active": "false", "brand": {"id": 3, "name": "Dinor"},
+                   "discount_price": 1000, "description_text": "1 L", "image": {"url": "http://i/1.jpg"}}),
+            json!({"id": 3, "name": "Sucre", "unit_price": 500, "quantity": "12.750", "cug": "SUC-1",
+                   "category": {"id": 4, "name": "Épicerie"}, "is_available_b2c": true,
+                   "images": ["a.jpg", {"url": "b.jpg"}, null, {"image_url": "c.jpg"}, "a.jpg"]}),
+            json!({"id": 4, "name": " Mil ", "price": 12.5, "quantity": 3.9, "is_available": 0,
+                   "brand": "Saga", "photo": "p.jpg", "category": {"id": "5"}, "code": " X "}),
+            json!({"id": 5, "name": "Lait", "price": "1 234,56", "quantity": "-12.000",
+                   "available": "oui", "manufacturer": {"name": null}, "gallery": [],
+                   "main_image": {"image": "m.jpg", "image_url": "ignored.jpg"}}),
+            json!({"id": 6, "name": "Thé \"vert\"\n", "price": "100000.00", "title_extra": 1,
+                   "discount_price": null, "sale_price": "5", "category": null, "category_id": 8}),
+            json!({"id": 18446744073709551615u64, "name": "x", "price": 1}),
+            json!({"id": 7, "name": 42, "price": 18446744073709551615u64, "quantity": 1e3}),
+            json!({"id": 8, "name": "n", "price": "0", "brand": true, "images": [true, 1]}),
+        ];
+        let mut fast_count = 0;
+        for v in &items {
+            same_as_reference(v);
+            if let Some(r) = fast(v) {
+                assert_eq!(Ok(r), parse_product(v), "input {v}");
+                fast_count += 1;
+            }
+        }
+        // The first five are plain shapes: the typed reading, not the fallback.
+        for v in &items[..5] {
+            assert!(fast(v).is_some(), "fast path refused {v}");
+        }
+        assert!(fast_count >= 5);
+        let sandbox = crate::sandbox::data::Catalog::new(9, 30, 500);
+        for i in 0..500 {
+            let v = sandbox.product_at(None, i).expect("a product");
+            same_as_reference(&v);
+            assert!(fast(&v).is_some(), "fast path refused {v}");
+        }
+    }
+
+    #[test]
+    fn what_the_typed_reading_refuses_gets_the_reference_message() {
+        let items = [
+            json!({"name": "x", "price": 1}),
+            json!({"id": "12a", "name": "x", "price": 1}),
+            json!({"id": 1, "price": 1}),
+            json!({"id": 1, "name": "x"}),
+            json!({"id": 1, "name": "x", "price": "gratuit"}),
+            json!({"id": 1, "name": "x", "price": -5}),
+            json!({"id": 1, "name": "x", "price": "1e30"}),
+            json!({"id": 1, "name": "x", "price": 1, "quantity": "beaucoup"}),
+            json!({"id": 1, "name": "x", "price": 1, "is_available": "peut-être"}),
+            json!({"id": 1, "name": "x", "price": 1, "category": {"name": "c"}}),
+            json!({"id": 1, "name": "x", "price": 1, "category_id": [1]}),
+            json!({"id": 1.5, "name": "x", "price": 1}),
+            json!({"id": 1, "name": {"fr": "x"}, "price": 1}),
+            json!({"id": 1, "name": null, "title": "t", "price": 1}),
+            json!({"id": 1, "name": "n", "title": "t", "price": 1, "selling_price": 2}),
+            json!({"id": 1, "name": "n", "price": 1, "images": "a.jpg", "image": "b.jpg"}),
+            json!({"id": 1, "name": "n", "price": 1, "brand": ["x"]}),
+            json!([1, "Riz", null, "100"]),
+            json!("x"),
+            json!(null),
+        ];
+        for v in &items {
+            same_as_reference(v);
+        }
+        assert_eq!(
+            read_product("[1, \"Riz\", null, \"100\"]").record,
+            Err(err("the record is a list, not an object"))
+        );
+        let broken = read_product("{\"id\": 1, \"price\": 1e999}");
+        assert!(broken.record.is_err(), "{broken:?}");
+    }
+
+    fn page_bytes(body: &str) -> Option<Result<ProductPage, String>> {
+        product_page_bytes(&Bytes::copy_from_slice(body.as_bytes()))
+    }
+
+    #[test]
+    fn pages_read_from_bytes_keep_each_item_as_sent() {
+        let body = r#"{"count": 3, "next": "http://h/p?page=2", "previous": null,
+                       "results": [ {"id": 1, "name": "A",  "price": 1}, 7 ,{"id":2}]}"#;
+        let page = page_bytes(body).expect("decided").expect("a page");
+        assert_eq!(
+            (page.count, page.next.as_deref()),
+            (Some(3), Some("http://h/p?page=2"))
+        );
+        let items: Vec<&str> = page.items.iter().map(RawItem::json).collect();
+        assert_eq!(
+            items,
+            [r#"{"id": 1, "name": "A",  "price": 1}"#, "7", r#"{"id":2}"#]
+        );
+        assert_eq!(page.items[1].to_value(), Some(json!(7)));
+
+        let bare = page_bytes(" [1, 2] ").expect("decided").expect("a page");
+        assert_eq!((bare.items.len(), bare.next, bare.count), (2, None, None));
+        let products = page_bytes(r#"{"results": null, "products": [{}], "next": 5, "count": -1}"#)
+            .expect("decided")
+            .expect("a page");
+        assert_eq!(
+            (products.items.len(), products.next, products.count),
+            (1, None, None)
+        );
+        // Shapes and errors as `product_page` says them, decided here or (as the client
+        // does) by decoding the body when the fast reading cannot tell.
+        for body in [
+            r#"{"detail": "x"}"#,
+            r#"{"results": "x"}"#,
+            r#"{"results": {"a": 1}}"#,
+            r#"{"products": 3}"#,
+            r#"{"results": null, "products": "x"}"#,
+            r#"{"results": "x", "products": [1]}"#,
+            r#"{"products": [1, 2], "count": "3"}"#,
+        ] {
+            let reference = || product_page(serde_json::from_str(body).expect("json"));
+            let got = page_bytes(body).unwrap_or_else(reference);
+            assert_eq!(
+                got.map(|p| (p.items.len(), p.count)),
+                reference().map(|p| (p.items.len(), p.count)),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            page_bytes(r#"{"detail": "x"}"#),
+            Some(Err("an object without `results` or `products`".to_owned()))
+        );
+        // Not decided here: the caller decodes the body and reports.
+        for body in [
+            "\"x\"",
+            "<html>",
+            "{\"results\": [1,",
+            "{\"results\": [], \"results\": [1]}",
+            "",
+        ] {
+            assert!(page_bytes(body).is_none(), "{body}");
+        }
     }
 }

@@ -2,6 +2,8 @@
 //! can be produced on demand (1,000,000 of them need no memory) and two runs with the
 //! same seed serve the same bytes.
 
+use std::fmt::Write as _;
+
 use serde_json::{Value, json};
 
 /// First category id; ids are consecutive from here.
@@ -103,7 +105,8 @@ impl Catalog {
         let (categories, category_ids) = build_categories(seed, categories.max(1));
         let mut by_site = vec![Vec::new(); SITES as usize];
         for i in 0..products {
-            for site in sites_of(seed, i) {
+            let (first, second) = sites_of(seed, i);
+            for site in std::iter::once(first).chain(second) {
                 by_site[(site - 1) as usize].push(i as u32);
             }
         }
@@ -144,11 +147,31 @@ impl Catalog {
 
     /// The product at `position` of a listing.
     pub fn product_at(&self, site: Option<i64>, position: usize) -> Option<Value> {
-        let index = match site {
-            None => (position < self.products).then_some(position)?,
-            Some(s) => *self.by_site.get((s - 1) as usize)?.get(position)? as usize,
-        };
-        Some(self.product(index))
+        Some(self.product(self.index_at(site, position)?))
+    }
+
+    /// Appends the JSON of the product at `position` of a listing to `out` (the bytes
+    /// serde_json would write for [`Catalog::product_at`]); `false` when there is none.
+    pub fn write_product_at(&self, site: Option<i64>, position: usize, out: &mut String) -> bool {
+        match self.index_at(site, position) {
+            Some(index) => {
+                self.write_product(index, out);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn index_at(&self, site: Option<i64>, position: usize) -> Option<usize> {
+        match site {
+            None => (position < self.products).then_some(position),
+            Some(s) => Some(
+                *self
+                    .by_site
+                    .get(usize::try_from(s - 1).ok()?)?
+                    .get(position)? as usize,
+            ),
+        }
     }
 
     /// The product with upstream id `id`, in its detailed form.
@@ -175,102 +198,143 @@ impl Catalog {
 
     /// Product `index`, with the mix of aliases and spellings the real API has.
     fn product(&self, index: usize) -> Value {
+        let mut json = String::with_capacity(512);
+        self.write_product(index, &mut json);
+        serde_json::from_str(&json).unwrap_or(Value::Null)
+    }
+
+    /// Writes product `index` as JSON into `out`, keys in serde_json's (sorted) order,
+    /// compact: the bytes `serde_json::to_string` gives for the same object.
+    fn write_product(&self, index: usize, out: &mut String) {
         let r = |salt: u64| mix(self.seed, index as u64, salt);
         let id = FIRST_PRODUCT_ID + index as i64;
         let changes = self.changes(index);
-        let name = format!(
-            "{} {} {}",
+        let (noun, qualifier, brand) = (
             pick(NOUNS, r(1)),
             pick(QUALIFIERS, r(2)),
-            pick(BRANDS, r(3))
+            pick(BRANDS, r(3)),
         );
         let cents = 10_000 + (r(4) % 5_000_000) + changes * 2_500;
         let (units, frac) = (cents / 100, cents % 100);
-        let price = match r(5) % 10 {
-            0 => json!(format!("{}.{:03},{frac:02}", units / 1000, units % 1000)),
-            1 => json!(units),
-            _ => json!(format!("{units}.{frac:02}")),
-        };
         let stock =
             (r(6) % 500) as i64 - if r(7).is_multiple_of(30) { 600 } else { 0 } + changes as i64;
         let category = self.category_ids[(r(8) % self.category_ids.len() as u64) as usize];
-        let mut p = json!({ "id": id, "is_available_b2c": r(9) % 20 != 0 });
-        let obj = p.as_object_mut().expect("an object");
-        obj.insert(
-            if r(10).is_multiple_of(8) {
-                "title"
-            } else {
-                "name"
-            }
-            .into(),
-            json!(name),
-        );
-        obj.insert(
-            if r(11).is_multiple_of(12) {
-                "price"
-            } else {
-                "selling_price"
-            }
-            .into(),
-            price,
-        );
-        obj.insert("quantity".into(), json!(format!("{stock}.000")));
-        obj.insert("cug".into(), json!(format!("CUG-{id}")));
-        obj.insert(
-            "description".into(),
-            json!(format!("{name}, conditionnement standard.")),
-        );
-        obj.insert(
-            "brand".into(),
-            json!({"id": r(3) % 9 + 1, "name": pick(BRANDS, r(3))}),
-        );
-        obj.insert(
-            "image_url".into(),
-            json!(format!("https://cdn.example.invalid/p/{id}.jpg")),
-        );
-        obj.insert("site_ids".into(), json!(sites_of(self.seed, index)));
+        let title_key = if r(10).is_multiple_of(8) {
+            "title"
+        } else {
+            "name"
+        };
+        let price_key = if r(11).is_multiple_of(12) {
+            "price"
+        } else {
+            "selling_price"
+        };
+        // `write!` into a String cannot fail.
+        let _ = write!(out, "{{\"brand\":{{\"id\":{},\"name\":", r(3) % 9 + 1);
+        push_json_str(out, &[brand]);
+        out.push('}');
         match r(12) % 100 {
             0 => {
-                obj.insert(
-                    "category_id".into(),
-                    json!(UNKNOWN_CATEGORY_ID + (r(13) % 50) as i64),
+                let _ = write!(
+                    out,
+                    ",\"category_id\":{}",
+                    UNKNOWN_CATEGORY_ID + (r(13) % 50) as i64
                 );
             }
             1..=30 => {
-                obj.insert("category_id".into(), json!(category));
+                let _ = write!(out, ",\"category_id\":{category}");
             }
             _ => {
-                obj.insert(
-                    "category".into(),
-                    json!({"id": category, "name": self.category_name(category)}),
-                );
+                let _ = write!(out, ",\"category\":{{\"id\":{category},\"name\":");
+                push_json_str(out, &[self.category_name(category)]);
+                out.push('}');
             }
         }
+        let _ = write!(out, ",\"cug\":\"CUG-{id}\",\"description\":");
+        push_json_str(
+            out,
+            &[
+                noun,
+                " ",
+                qualifier,
+                " ",
+                brand,
+                ", conditionnement standard.",
+            ],
+        );
         if r(14).is_multiple_of(10) {
-            obj.insert(
-                "discount_price".into(),
-                json!(format!("{}.00", units * 9 / 10)),
-            );
+            let _ = write!(out, ",\"discount_price\":\"{}.00\"", units * 9 / 10);
         }
-        p
+        let _ = write!(
+            out,
+            ",\"id\":{id},\"image_url\":\"https://cdn.example.invalid/p/{id}.jpg\",\"is_available_b2c\":{}",
+            r(9) % 20 != 0
+        );
+        if title_key == "name" {
+            out.push_str(",\"name\":");
+            push_json_str(out, &[noun, " ", qualifier, " ", brand]);
+        }
+        let write_price = |out: &mut String| {
+            let _ = match r(5) % 10 {
+                0 => write!(out, "\"{}.{:03},{frac:02}\"", units / 1000, units % 1000),
+                1 => write!(out, "{units}"),
+                _ => write!(out, "\"{units}.{frac:02}\""),
+            };
+        };
+        if price_key == "price" {
+            out.push_str(",\"price\":");
+            write_price(out);
+        }
+        let _ = write!(out, ",\"quantity\":\"{stock}.000\"");
+        if price_key == "selling_price" {
+            out.push_str(",\"selling_price\":");
+            write_price(out);
+        }
+        let (first, second) = sites_of(self.seed, index);
+        let _ = write!(out, ",\"site_ids\":[{first}");
+        if let Some(second) = second {
+            let _ = write!(out, ",{second}");
+        }
+        out.push(']');
+        if title_key == "title" {
+            out.push_str(",\"title\":");
+            push_json_str(out, &[noun, " ", qualifier, " ", brand]);
+        }
+        out.push('}');
     }
 
-    fn category_name(&self, id: i64) -> String {
+    fn category_name(&self, id: i64) -> &str {
         self.category_names
             .get(&id)
-            .cloned()
-            .unwrap_or_else(|| "Catégorie".to_owned())
+            .map_or("Catégorie", String::as_str)
+    }
+}
+
+/// Appends the concatenation of `parts` as a JSON string, escaped as serde_json does.
+fn push_json_str(out: &mut String, parts: &[&str]) {
+    let plain = |s: &&str| !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    if parts.iter().all(plain) {
+        out.push('"');
+        for p in parts {
+            out.push_str(p);
+        }
+        out.push('"');
+    } else {
+        let joined: String = parts.concat();
+        match serde_json::to_string(&joined) {
+            Ok(s) => out.push_str(&s),
+            Err(_) => out.push_str("null"),
+        }
     }
 }
 
 /// The sites of product `index`: one, and a few have two.
-fn sites_of(seed: u64, index: usize) -> Vec<i64> {
+fn sites_of(seed: u64, index: usize) -> (i64, Option<i64>) {
     let first = (index as i64 % SITES) + 1;
-    if mix(seed, index as u64, 99).is_multiple_of(25) {
-        vec![first, first % SITES + 1]
-    } else {
-        vec![first]
-    }
+    let second = mix(seed, index as u64, 99)
+        .is_multiple_of(25)
+        .then_some(first % SITES + 1);
+    (first, second)
 }
 
 /// A tree of up to 5 levels, listed in an order where some children precede parents.
@@ -335,6 +399,123 @@ fn build_categories(seed: u64, n: usize) -> (Vec<Value>, Vec<i64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The generator as it was before the page JSON was written directly: the
+    /// reference the written bytes must match.
+    fn reference_product(cat: &Catalog, index: usize) -> Value {
+        let r = |salt: u64| mix(cat.seed, index as u64, salt);
+        let id = FIRST_PRODUCT_ID + index as i64;
+        let changes = cat.changes(index);
+        let name = format!(
+            "{} {} {}",
+            pick(NOUNS, r(1)),
+            pick(QUALIFIERS, r(2)),
+            pick(BRANDS, r(3))
+        );
+        let cents = 10_000 + (r(4) % 5_000_000) + changes * 2_500;
+        let (units, frac) = (cents / 100, cents % 100);
+        let price = match r(5) % 10 {
+            0 => json!(format!("{}.{:03},{frac:02}", units / 1000, units % 1000)),
+            1 => json!(units),
+            _ => json!(format!("{units}.{frac:02}")),
+        };
+        let stock =
+            (r(6) % 500) as i64 - if r(7).is_multiple_of(30) { 600 } else { 0 } + changes as i64;
+        let category = cat.category_ids[(r(8) % cat.category_ids.len() as u64) as usize];
+        let mut p = json!({ "id": id, "is_available_b2c": r(9) % 20 != 0 });
+        let obj = p.as_object_mut().expect("an object");
+        obj.insert(
+            if r(10).is_multiple_of(8) {
+                "title"
+            } else {
+                "name"
+            }
+            .into(),
+            json!(name),
+        );
+        obj.insert(
+            if r(11).is_multiple_of(12) {
+                "price"
+            } else {
+                "selling_price"
+            }
+            .into(),
+            price,
+        );
+        obj.insert("quantity".into(), json!(format!("{stock}.000")));
+        obj.insert("cug".into(), json!(format!("CUG-{id}")));
+        obj.insert(
+            "description".into(),
+            json!(format!("{name}, conditionnement standard.")),
+        );
+        obj.insert(
+            "brand".into(),
+            json!({"id": r(3) % 9 + 1, "name": pick(BRANDS, r(3))}),
+        );
+        obj.insert(
+            "image_url".into(),
+            json!(format!("https://cdn.example.invalid/p/{id}.jpg")),
+        );
+        obj.insert("site_ids".into(), {
+            let (first, second) = sites_of(cat.seed, index);
+            json!(std::iter::once(first).chain(second).collect::<Vec<_>>())
+        });
+        match r(12) % 100 {
+            0 => {
+                obj.insert(
+                    "category_id".into(),
+                    json!(UNKNOWN_CATEGORY_ID + (r(13) % 50) as i64),
+                );
+            }
+            1..=30 => {
+                obj.insert("category_id".into(), json!(category));
+            }
+            _ => {
+                obj.insert(
+                    "category".into(),
+                    json!({"id": category, "name": cat.category_name(category)}),
+                );
+            }
+        }
+        if r(14).is_multiple_of(10) {
+            obj.insert(
+                "discount_price".into(),
+                json!(format!("{}.00", units * 9 / 10)),
+            );
+        }
+        p
+    }
+
+    #[test]
+    fn the_written_json_is_what_serde_json_wrote_for_the_reference() {
+        let mut cat = Catalog::new(11, 40, 3000);
+        for round in 0..2 {
+            for i in 0..3000 {
+                let mut written = String::new();
+                assert!(cat.write_product_at(None, i, &mut written));
+                let reference = reference_product(&cat, i);
+                assert_eq!(
+                    written,
+                    serde_json::to_string(&reference).expect("json"),
+                    "product {i}, round {round}"
+                );
+            }
+            cat.mutate(0.3);
+        }
+        assert!(!cat.write_product_at(None, 3000, &mut String::new()));
+        assert!(!cat.write_product_at(Some(0), 0, &mut String::new()));
+    }
+
+    #[test]
+    fn names_that_need_escaping_are_escaped() {
+        let mut out = String::new();
+        push_json_str(&mut out, &["a \"b\" ", "c\\d\n"]);
+        assert_eq!(out, serde_json::to_string("a \"b\" c\\d\n").expect("json"));
+        assert_eq!(
+            serde_json::from_str::<String>(&out).expect("valid"),
+            "a \"b\" c\\d\n"
+        );
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_catalog() {

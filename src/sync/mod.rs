@@ -133,8 +133,12 @@ impl Interrupt {
 
 /// The start of an item's JSON, kept with its error to see what was wrong.
 pub fn payload_excerpt(item: &serde_json::Value) -> String {
+    text_excerpt(item.to_string())
+}
+
+/// The first 500 bytes of a text stored as a payload (an item that is not JSON).
+pub fn text_excerpt(s: String) -> String {
     const MAX: usize = 500;
-    let s = item.to_string();
     if s.len() <= MAX {
         return s;
     }

@@ -12,17 +12,17 @@ use entity::{external_category, product};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set,
-    TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Set, TransactionTrait,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
 use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
-use crate::b2b::parse::{CategoryRecord, CategoryRef, ProductRecord, external_id, parse_product};
+use crate::b2b::parse::{CategoryRecord, CategoryRef, ProductRecord, RawItem, read_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use crate::db::{begin_write, is_unique_violation};
 
@@ -36,24 +36,32 @@ pub const MAX_IN_FLIGHT_PAGES: usize = 8;
 /// transaction: fewer commits when the API is faster than the database, and never
 /// more memory than `MAX_IN_FLIGHT_PAGES` pages.
 pub const MAX_ITEMS_PER_TRANSACTION: usize = 1_000;
-/// Ids per `IN (...)` list.
-const IN_CHUNK: usize = 500;
-/// Rows per multi-row INSERT: large on SQLite (in-process, each statement costs a thread
-/// hop); small elsewhere, because sqlx 0.9.0 leaves Nagle's algorithm on and a message
-/// past a few kilobytes then waits ~40 ms for a delayed ACK (sqlx issue #4335).
-fn batch_rows(backend: DbBackend) -> usize {
-    match backend {
-        DbBackend::Sqlite => 500,
-        _ => 25,
-    }
-}
-
-/// Splits `items` into vectors of at most `size`.
-fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+/// Ids per `IN (...)` list: a transaction's items in one statement (SQLite binds at
+/// most 32,766 parameters, PostgreSQL 65,535).
+const IN_CHUNK: usize = 10_000;
+/// Most parameters one SQLite statement binds (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
+const SQLITE_MAX_PARAMS: usize = 32_766;
+/// Multi-row INSERTs of `columns` columns for `items`. On SQLite (in-process, each
+/// statement costs a thread hop) as many rows as it binds, in power-of-two row counts:
+/// a dozen statement shapes, each prepared once and then found in the statement cache,
+/// where a statement per exact count would be parsed again at every page and crowd the
+/// cache. Elsewhere few rows, because sqlx 0.9.0 leaves Nagle's algorithm on and a
+/// message past a few kilobytes then waits ~40 ms for a delayed ACK (sqlx issue #4335).
+fn insert_chunks<T>(backend: DbBackend, columns: usize, items: Vec<T>) -> Vec<Vec<T>> {
     let mut out = Vec::new();
     let mut it = items.into_iter().peekable();
+    let max = match backend {
+        DbBackend::Sqlite => (SQLITE_MAX_PARAMS / columns.max(1)).max(1),
+        _ => 25,
+    };
+    let mut left = it.len();
     while it.peek().is_some() {
+        let mut size = left.min(max);
+        if backend == DbBackend::Sqlite {
+            size = 1 << size.ilog2();
+        }
         out.push(it.by_ref().take(size).collect());
+        left -= size;
     }
     out
 }
@@ -216,7 +224,7 @@ impl State {
 
 /// One upstream item on its way in.
 struct Entry {
-    raw: Value,
+    raw: RawItem,
     external_id: Option<i64>,
     record: Result<ProductRecord, String>,
     digest: [u8; 32],
@@ -224,14 +232,23 @@ struct Entry {
 
 impl Entry {
     /// Parses and digests an item; pure CPU work, done by the fetch task.
-    fn read(raw: Value) -> Entry {
+    fn read(raw: RawItem) -> Entry {
+        let read = read_product(raw.json());
         Entry {
-            external_id: external_id(&raw),
-            record: parse_product(&raw).map_err(|e| e.0),
-            digest: raw_digest(&raw),
+            external_id: read.external_id,
+            record: read.record.map_err(|e| e.0),
+            digest: Sha256::digest(raw.bytes()).into(),
             raw,
         }
     }
+}
+
+/// The id an issue shows: the usable id, else whatever `id` the item holds.
+fn shown_id(external_id: Option<i64>, raw: &RawItem) -> Option<String> {
+    external_id.map(|id| id.to_string()).or_else(|| {
+        raw.to_value()
+            .and_then(|v| v.get("id").map(|id| id.to_string()))
+    })
 }
 
 /// A fetched page, its items already parsed.
@@ -277,38 +294,79 @@ impl CategoryPlan {
     }
 }
 
-/// The digest of an item as received (done on the fetch side, off the write path).
-fn raw_digest(raw: &Value) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(raw.to_string().as_bytes());
-    h.finalize().into()
+/// A content hash in hex, on the stack.
+struct Hash([u8; 64]);
+
+impl Hash {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
 }
 
-/// What is stored and compared: the item's digest and whether its category resolves.
-fn content_hash(digest: &[u8; 32], plan: &CategoryPlan) -> String {
+/// What is stored and compared: the digest of the item's bytes as received (taken on
+/// the fetch side) and whether its category resolves.
+fn content_hash(digest: &[u8; 32], plan: &CategoryPlan) -> Hash {
     let mut h = Sha256::new();
     h.update(digest);
     h.update(if plan.resolved() { b"|cat" } else { b"|---" });
-    hex::encode(h.finalize())
+    let mut out = Hash([0; 64]);
+    // 32 bytes always fit 64 hex digits.
+    let _ = hex::encode_to_slice(h.finalize(), &mut out.0);
+    out
 }
 
-fn issue(external_id: Option<String>, error: String, raw: &Value) -> ItemIssue {
+fn issue(external_id: Option<String>, error: String, raw: &RawItem) -> ItemIssue {
     ItemIssue {
         external_id,
         error,
         warning: false,
-        payload: Some(super::payload_excerpt(raw)),
+        payload: Some(match raw.to_value() {
+            Some(v) => super::payload_excerpt(&v),
+            None => super::text_excerpt(raw.json().to_owned()),
+        }),
+    }
+}
+
+/// What the sync needs of an existing link (the columns read for every item).
+#[derive(Debug, Clone, FromQueryResult)]
+struct Mapping {
+    id: i32,
+    product_id: i32,
+    external_id: i64,
+    content_hash: Option<String>,
+    sync_status: SyncStatus,
+}
+
+impl From<external_product::Model> for Mapping {
+    fn from(m: external_product::Model) -> Mapping {
+        Mapping {
+            id: m.id,
+            product_id: m.product_id,
+            external_id: m.external_id,
+            content_hash: m.content_hash,
+            sync_status: m.sync_status,
+        }
     }
 }
 
 async fn existing_mappings(
     db: &DatabaseConnection,
     ids: &[i64],
-) -> Result<HashMap<i64, external_product::Model>, DbErr> {
+) -> Result<HashMap<i64, Mapping>, DbErr> {
+    use external_product::Column as C;
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_CHUNK) {
         for m in ExternalProduct::find()
-            .filter(external_product::Column::ExternalId.is_in(chunk.iter().copied()))
+            .select_only()
+            .columns([
+                C::Id,
+                C::ProductId,
+                C::ExternalId,
+                C::ContentHash,
+                C::SyncStatus,
+            ])
+            .filter(C::ExternalId.is_in(chunk.iter().copied()))
+            .into_model::<Mapping>()
             .all(db)
             .await?
         {
@@ -363,17 +421,17 @@ async fn apply_page(
     // Plan (no writes): errors, unchanged items, and the work left.
     for entry in entries {
         page.total += 1;
-        let shown_id = entry
-            .external_id
-            .map(|id| id.to_string())
-            .or_else(|| entry.raw.get("id").map(|v| v.to_string()));
         let record = match entry.record {
             Ok(r) => r,
             Err(e) => {
                 if let Some(m) = entry.external_id.and_then(|id| existing.get(&id)) {
                     mark_error(&txn, m.id, state.run_id, &e).await?;
                 }
-                issues.push(issue(shown_id, e, &entry.raw));
+                issues.push(issue(
+                    shown_id(entry.external_id, &entry.raw),
+                    e,
+                    &entry.raw,
+                ));
                 continue;
             }
         };
@@ -391,7 +449,7 @@ async fn apply_page(
             issues.push(ItemIssue {
                 warning: true,
                 ..issue(
-                    shown_id.clone(),
+                    shown_id(entry.external_id, &entry.raw),
                     format!("unknown category {cat}: the product is kept without a category"),
                     &entry.raw,
                 )
@@ -400,8 +458,8 @@ async fn apply_page(
         work.push(Work {
             record,
             plan,
-            hash,
-            shown_id,
+            hash: hash.as_str().to_owned(),
+            external_id: entry.external_id,
             raw: entry.raw,
         });
     }
@@ -455,7 +513,7 @@ async fn apply_page(
                     if let Some(m) = &mapping {
                         mark_error(&txn, m.id, state.run_id, &message).await?;
                     }
-                    issues.push(issue(w.shown_id, message, &w.raw));
+                    issues.push(issue(shown_id(w.external_id, &w.raw), message, &w.raw));
                 }
             }
         }
@@ -485,8 +543,8 @@ struct Work {
     record: ProductRecord,
     plan: CategoryPlan,
     hash: String,
-    shown_id: Option<String>,
-    raw: Value,
+    external_id: Option<i64>,
+    raw: RawItem,
 }
 
 struct BatchOutcome {
@@ -502,7 +560,7 @@ async fn apply_batch(
     txn: &DatabaseTransaction,
     state: &State,
     work: &[Work],
-    existing: &HashMap<i64, external_product::Model>,
+    existing: &HashMap<i64, Mapping>,
     slugs: &mut HashSet<String>,
 ) -> Result<Option<BatchOutcome>, DbErr> {
     let needs_category = work
@@ -535,12 +593,13 @@ async fn write_batch(
     txn: &DatabaseTransaction,
     state: &State,
     work: &[Work],
-    existing: &HashMap<i64, external_product::Model>,
+    existing: &HashMap<i64, Mapping>,
     slugs: &mut HashSet<String>,
 ) -> Result<BatchOutcome, DbErr> {
     let now = Utc::now();
-    let mut new_products = Vec::new();
-    let mut new_items: Vec<(&Work, String)> = Vec::new();
+    let mut new_products = Vec::with_capacity(work.len());
+    let mut new_items: Vec<(external_product::ActiveModel, String)> =
+        Vec::with_capacity(work.len());
     let mut updated = 0;
     let mut seen = HashSet::new();
     for w in work {
@@ -563,14 +622,13 @@ async fn write_batch(
                     created_at: Set(now),
                     ..fields
                 });
-                new_items.push((w, slug));
+                new_items.push((link, slug));
             }
         }
     }
     let backend = txn.get_database_backend();
-    let rows_per_insert = batch_rows(backend);
     let mut ids: HashMap<String, i32> = HashMap::with_capacity(new_items.len());
-    for chunk in chunked(new_products, rows_per_insert) {
+    for chunk in insert_chunks(backend, PRODUCT_COLUMNS, new_products) {
         // Only `id` and `slug` come back: decoding whole rows would cost more than the
         // insert. RETURNING's order is unspecified, so rows are paired by unique slug.
         let mut insert = Product::insert_many(chunk).into_query();
@@ -583,24 +641,28 @@ async fn write_batch(
         }
     }
     let mut links = Vec::with_capacity(new_items.len());
-    for (w, slug) in &new_items {
+    for (link, slug) in new_items {
         let product_id = *ids
-            .get(slug)
+            .get(&slug)
             .ok_or_else(|| DbErr::Custom(format!("no id for {slug}")))?;
-        let (_, link) = rows(state, &w.record, &w.plan, None, &w.hash, now);
         links.push(external_product::ActiveModel {
             product_id: Set(product_id),
             ..link
         });
     }
     let created = links.len() as u64;
-    for chunk in chunked(links, rows_per_insert) {
+    for chunk in insert_chunks(backend, LINK_COLUMNS, links) {
         ExternalProduct::insert_many(chunk)
             .exec_without_returning(txn)
             .await?;
     }
     Ok(BatchOutcome { created, updated })
 }
+
+/// Columns a new product row binds (all but `id`).
+const PRODUCT_COLUMNS: usize = 13;
+/// Columns a new link row binds (all but `id`).
+const LINK_COLUMNS: usize = 11;
 
 /// The product's columns and its link's columns, as an item is written.
 fn rows(
@@ -648,7 +710,7 @@ fn rows(
 
 async fn update_rows(
     txn: &DatabaseTransaction,
-    mapping: &external_product::Model,
+    mapping: &Mapping,
     fields: product::ActiveModel,
     link: external_product::ActiveModel,
 ) -> Result<(), DbErr> {
@@ -720,14 +782,14 @@ async fn mark_error(
 struct ItemOutcome {
     created: bool,
     new_category: Option<(i64, i32)>,
-    mapping: Option<external_product::Model>,
+    mapping: Option<Mapping>,
 }
 
 async fn apply_item(
     txn: &DatabaseTransaction,
     state: &State,
     record: &ProductRecord,
-    mapping: Option<&external_product::Model>,
+    mapping: Option<&Mapping>,
     plan: &CategoryPlan,
     hash: &str,
     slugs: &mut HashSet<String>,
@@ -767,7 +829,7 @@ async fn apply_item(
             Ok(ItemOutcome {
                 created: true,
                 new_category,
-                mapping: Some(mapping),
+                mapping: Some(mapping.into()),
             })
         }
     }
@@ -828,4 +890,37 @@ async fn mark_missing(db: &DatabaseConnection, run_id: i32) -> Result<u64, DbErr
         .await?;
     txn.commit().await?;
     Ok(marked.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(backend: DbBackend, columns: usize, n: usize) -> Vec<usize> {
+        insert_chunks(backend, columns, vec![(); n])
+            .iter()
+            .map(Vec::len)
+            .collect()
+    }
+
+    #[test]
+    fn inserts_are_split_within_the_parameter_limit() {
+        assert_eq!(
+            sizes(DbBackend::Sqlite, PRODUCT_COLUMNS, 1000),
+            [512, 256, 128, 64, 32, 8]
+        );
+        assert_eq!(sizes(DbBackend::Sqlite, PRODUCT_COLUMNS, 1), [1]);
+        assert!(sizes(DbBackend::Sqlite, PRODUCT_COLUMNS, 0).is_empty());
+        let big = sizes(DbBackend::Sqlite, LINK_COLUMNS, 7000);
+        assert_eq!(big.iter().sum::<usize>(), 7000);
+        assert!(
+            big.iter()
+                .all(|n| n * LINK_COLUMNS <= SQLITE_MAX_PARAMS && n.is_power_of_two())
+        );
+        assert_eq!(big[0], 2048);
+        assert_eq!(
+            sizes(DbBackend::Postgres, PRODUCT_COLUMNS, 60),
+            [25, 25, 10]
+        );
+    }
 }
