@@ -21,6 +21,13 @@ pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// until its commit instead of spilling to the WAL item by item.
 const SQLITE_CACHE_KIB: u32 = 8 * 1024;
 
+/// WAL pages before SQLite copies them back into the database (its default is 1,000):
+/// a long sync touches index pages all over a growing file, and fewer, larger
+/// checkpoints write each page once instead of many times (+20% first sync at 300k).
+/// The WAL file is kept to about this many 4 KiB pages on disk (`journal_size_limit`);
+/// memory does not grow.
+const SQLITE_WAL_CHECKPOINT_PAGES: u32 = 16_384;
+
 /// Rows the SQLite worker thread sends ahead of the task reading them (sqlx's default
 /// is 50): a `RETURNING` of a thousand ids or a page of mappings flows without stalls.
 const SQLITE_ROW_BUFFER: usize = 1024;
@@ -75,6 +82,14 @@ async fn connect_with(
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .pragma("cache_size", format!("-{}", SQLITE_CACHE_KIB))
                 .pragma("temp_store", "memory")
+                .pragma(
+                    "wal_autocheckpoint",
+                    SQLITE_WAL_CHECKPOINT_PAGES.to_string(),
+                )
+                .pragma(
+                    "journal_size_limit",
+                    (SQLITE_WAL_CHECKPOINT_PAGES * 4096).to_string(),
+                )
                 .row_buffer_size(SQLITE_ROW_BUFFER)
                 .statement_cache_capacity(SQLITE_STATEMENT_CACHE)
         })
