@@ -28,11 +28,6 @@ fn departement_code(s: &str) -> Result<String, String> {
     }
 }
 
-fn rome_code(s: &str) -> Result<String, String> {
-    crate::skills::rome_code(s)
-        .ok_or_else(|| format!("{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"))
-}
-
 #[derive(Debug, Args)]
 pub struct OffersArgs {
     #[command(subcommand)]
@@ -60,7 +55,7 @@ pub struct OffersSearchArgs {
     #[arg(long, value_parser = departement_code)]
     pub departement: Option<String>,
     /// ROME code of the job (G1602)
-    #[arg(long, value_parser = rome_code)]
+    #[arg(long, value_parser = super::skills::rome_code)]
     pub rome: Option<String>,
     /// Contract type code (CDI, CDD, MIS...)
     #[arg(long)]

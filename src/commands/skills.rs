@@ -31,7 +31,8 @@ pub enum RomeCommand {
     Show(RomeShowArgs),
 }
 
-fn rome_code(s: &str) -> Result<String, String> {
+/// Reads a ROME code argument (clap's value parser).
+pub(crate) fn rome_code(s: &str) -> Result<String, String> {
     crate::skills::rome_code(s)
         .ok_or_else(|| format!("{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"))
 }
