@@ -15,6 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::{Result, contains_pattern, search_words};
+use crate::france_travail::query::DEPARTEMENTS;
 
 /// The most offers one search returns.
 pub const MAX_LIMIT: u64 = 1_000;
@@ -138,15 +139,19 @@ pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec
 }
 
 /// An INSEE commune code: 5 characters, digits, Corsica's `2A`/`2B` in front (`75056`,
-/// `2A004`).
+/// `2A004`). Read as bytes: any text may come in.
 pub fn is_commune_code(s: &str) -> bool {
-    s.len() == 5 && is_departement_code(&s[..2]) && s[2..].bytes().all(|b| b.is_ascii_digit())
+    let b = s.as_bytes();
+    b.len() == 5
+        && (b[..2].iter().all(u8::is_ascii_digit)
+            || b[..2].eq_ignore_ascii_case(b"2A")
+            || b[..2].eq_ignore_ascii_case(b"2B"))
+        && b[2..].iter().all(u8::is_ascii_digit)
 }
 
-/// A département code: 2 or 3 digits (`75`, `974`), or `2A`/`2B`.
+/// One of the départements France Travail knows (`75`, `974`, `2A`).
 pub fn is_departement_code(s: &str) -> bool {
-    let digits = (2..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
-    digits || s.eq_ignore_ascii_case("2A") || s.eq_ignore_ascii_case("2B")
+    DEPARTEMENTS.iter().any(|d| d.eq_ignore_ascii_case(s))
 }
 
 /// The INSEE codes of the stored offers whose place (`lieu_libelle`, such as
@@ -239,13 +244,15 @@ mod tests {
         for c in ["75056", "2A004", "2b033", "97411"] {
             assert!(is_commune_code(c), "{c}");
         }
-        for c in ["paris", "Lyon", "7505", "750560", "2C004", "75 05"] {
+        for c in [
+            "paris", "Lyon", "7505", "750560", "2C004", "75 05", "aé12", "é1234",
+        ] {
             assert!(!is_commune_code(c), "{c}");
         }
         for d in ["75", "974", "2A", "2b"] {
             assert!(is_departement_code(d), "{d}");
         }
-        for d in ["7", "9741", "Pau", "2C", "é1"] {
+        for d in ["7", "9741", "Pau", "2C", "é1", "999", "20"] {
             assert!(!is_departement_code(d), "{d}");
         }
     }

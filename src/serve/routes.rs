@@ -177,9 +177,14 @@ fn known(p: &HashMap<String, String>, names: &[&str]) -> Result<(), ApiError> {
 /// Offers of `filter` as the search routes answer them.
 async fn offers_answer(s: &AppState, filter: OfferFilter, echo: Value) -> Answer {
     let jobs = offers::search(&s.db, &filter).await?;
+    jobs_answer(jobs, filter.limit, echo)
+}
+
+/// `{count, max_results, jobs}` and the echoed parameters.
+fn jobs_answer(jobs: Vec<offers::OfferRow>, limit: u64, echo: Value) -> Answer {
     let mut answer = json!({
         "count": jobs.len(),
-        "max_results": filter.limit,
+        "max_results": limit,
         "jobs": jobs,
     });
     if let (Value::Object(a), Value::Object(e)) = (&mut answer, echo) {
@@ -206,9 +211,7 @@ pub async fn search_jobs(State(s): State<Arc<AppState>>, Query(p): Params) -> An
             filter.commune = offers::communes_named(&s.db, l).await?;
             if filter.commune.is_empty() {
                 // No stored offer is in a place of that name: an empty answer, not 404.
-                return Ok(Json(json!({
-                    "q": q, "location": l, "count": 0, "max_results": limit, "jobs": [],
-                })));
+                return jobs_answer(Vec::new(), limit, json!({ "q": q, "location": l }));
             }
         }
     }
