@@ -286,7 +286,7 @@ pub async fn resolve_active(
 }
 
 /// Records that the stored key `id` was just used for a request.
-pub async fn mark_used(db: &DatabaseConnection, id: i32) -> Result<(), DbErr> {
+pub async fn mark_used(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
     ApiKey::update_many()
         .col_expr(api_key::Column::LastUsedAt, Utc::now().into())
         .filter(api_key::Column::Id.eq(id))

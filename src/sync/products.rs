@@ -3,6 +3,7 @@
 //! upstream marked `missing` after a complete run.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use entity::external_product::{self, SyncStatus};
@@ -13,7 +14,7 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait, Set, TransactionTrait,
+    QueryTrait, Set, Statement, TransactionTrait,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -31,11 +32,19 @@ pub const DEFAULT_PRODUCTS_ENDPOINT: &str = "b2c/products/";
 /// Default `page_size` asked of the API (it may send other sizes: `next` is followed).
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Pages fetched ahead while the current ones are written.
-pub const MAX_IN_FLIGHT_PAGES: usize = 8;
-/// Pages already fetched are applied together, up to this many items in one
-/// transaction: fewer commits when the API is faster than the database, and never
-/// more memory than `MAX_IN_FLIGHT_PAGES` pages.
-pub const MAX_ITEMS_PER_TRANSACTION: usize = 1_000;
+pub const MAX_IN_FLIGHT_PAGES: usize = 16;
+/// Pages already fetched are applied together, up to this many items in one batch
+/// (a few multi-row statements): never more memory than a few pages.
+pub const MAX_ITEMS_PER_BATCH: usize = 1_000;
+/// A write transaction spans batches while pages keep coming, and is committed after
+/// this many items, after [`COMMIT_AFTER`], whenever the next page is not there yet
+/// (the write lock is never held while waiting for the network), and at the end.
+/// Each commit rewrites the index pages it touched: committing every few hundred
+/// items costs a third of a first sync's time.
+pub const COMMIT_EVERY_ITEMS: usize = 10_000;
+/// See [`COMMIT_EVERY_ITEMS`]: what a crash can lose (to be synced again) is bounded
+/// by this much work.
+pub const COMMIT_AFTER: Duration = Duration::from_millis(500);
 /// Ids per `IN (...)` list: a transaction's items in one statement (SQLite binds at
 /// most 32,766 parameters, PostgreSQL 65,535).
 const IN_CHUNK: usize = 10_000;
@@ -105,7 +114,7 @@ pub async fn sync_products(
 }
 
 /// Applies every page; `Ok(true)` when the listing was read to its end, `Ok(false)`
-/// when interrupted.
+/// when interrupted. On an error, `stats` holds what was committed.
 async fn run_pages(
     db: &DatabaseConnection,
     client: &B2bClient,
@@ -132,26 +141,32 @@ async fn run_pages(
     });
     let _stop_fetcher = AbortOnDrop(fetcher);
     let mut state = State::load(db, client, run_id).await?;
+    let mut writer = Writer {
+        open: None,
+        committed: stats.clone(),
+        run_id,
+    };
     observer(Progress::Phase("syncing products"));
-    loop {
+    let outcome = loop {
+        if rx.is_empty() {
+            writer.commit(stats).await?;
+        }
         // Waiting for a slow page must not delay Ctrl-C.
         let page = tokio::select! {
             page = rx.recv() => page,
-            () = interrupt.wait() => return Ok(false),
+            () = interrupt.wait() => break Ok(false),
         };
-        let Some(page) = page else { break };
-        let page: ReadPage = page?;
-        if page.number == 1
-            && let Some(id) = client.key().id
-        {
-            crate::keys::mark_used(db, id).await?;
-        }
+        let Some(page) = page else { break Ok(true) };
+        let page: ReadPage = match page {
+            Ok(page) => page,
+            Err(e) => break Err(e.into()),
+        };
         let expected = page.count;
         let mut number = page.number;
         let mut items = page.entries;
-        // Pages that are already here join this transaction.
+        // Pages that are already here join this batch.
         let mut failed = None;
-        while items.len() < MAX_ITEMS_PER_TRANSACTION {
+        while items.len() < MAX_ITEMS_PER_BATCH {
             match rx.try_recv() {
                 Ok(Ok(more)) => {
                     number = more.number;
@@ -164,9 +179,23 @@ async fn run_pages(
                 Err(_) => break,
             }
         }
-        apply_page(db, &mut state, items, stats, interrupt).await?;
+        let applied = async {
+            let txn = writer.txn(db).await?;
+            if page.number == 1
+                && let Some(id) = client.key().id
+            {
+                crate::keys::mark_used(txn, id).await?;
+            }
+            apply_page(txn, &mut state, items, stats, interrupt).await
+        }
+        .await;
+        if let Err(e) = applied {
+            // The transaction rolls back: the figures go back to what was committed.
+            *stats = writer.committed;
+            return Err(e);
+        }
         if let Some(e) = failed {
-            return Err(e.into());
+            break Err(e.into());
         }
         observer(Progress::Page {
             number,
@@ -174,10 +203,55 @@ async fn run_pages(
             done: stats.total,
         });
         if interrupt.is_set() {
-            return Ok(false);
+            break Ok(false);
+        }
+        writer.commit_if_due(stats).await?;
+    };
+    // What was applied is kept, also when the listing failed part-way.
+    writer.commit(stats).await?;
+    outcome
+}
+
+/// The write transaction kept open across batches (see [`COMMIT_EVERY_ITEMS`]).
+struct Writer {
+    open: Option<(DatabaseTransaction, Instant)>,
+    /// The figures as last committed.
+    committed: Stats,
+    run_id: i32,
+}
+
+impl Writer {
+    /// The open transaction, begun if there is none.
+    async fn txn(&mut self, db: &DatabaseConnection) -> Result<&DatabaseTransaction, DbErr> {
+        if self.open.is_none() {
+            self.open = Some((begin_write(db).await?, Instant::now()));
+        }
+        match &self.open {
+            Some((txn, _)) => Ok(txn),
+            None => Err(DbErr::Custom("no open transaction".to_owned())),
         }
     }
-    Ok(true)
+
+    async fn commit_if_due(&mut self, stats: &Stats) -> Result<(), DbErr> {
+        let done_since_commit = stats.total.saturating_sub(self.committed.total);
+        let due = self.open.as_ref().is_some_and(|(_, since)| {
+            done_since_commit >= COMMIT_EVERY_ITEMS as u64 || since.elapsed() >= COMMIT_AFTER
+        });
+        if due {
+            self.commit(stats).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open transaction, if any, with the run's figures.
+    async fn commit(&mut self, stats: &Stats) -> Result<(), DbErr> {
+        if let Some((txn, _)) = self.open.take() {
+            save_figures(&txn, self.run_id, stats).await?;
+            txn.commit().await?;
+            self.committed = stats.clone();
+        }
+        Ok(())
+    }
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -227,6 +301,8 @@ struct Entry {
     raw: RawItem,
     external_id: Option<i64>,
     record: Result<ProductRecord, String>,
+    /// `slugify(title)`, the slug a new product gets unless it is taken.
+    slug: String,
     digest: [u8; 32],
 }
 
@@ -235,6 +311,11 @@ impl Entry {
     fn read(raw: RawItem) -> Entry {
         let read = read_product(raw.json());
         Entry {
+            slug: read
+                .record
+                .as_ref()
+                .map(|r| slugify(&r.title))
+                .unwrap_or_default(),
             external_id: read.external_id,
             record: read.record.map_err(|e| e.0),
             digest: Sha256::digest(raw.bytes()).into(),
@@ -350,7 +431,7 @@ impl From<external_product::Model> for Mapping {
 }
 
 async fn existing_mappings(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<HashMap<i64, Mapping>, DbErr> {
     use external_product::Column as C;
@@ -394,26 +475,24 @@ async fn taken_slugs(
     Ok(out)
 }
 
-/// Applies one page in one transaction; each item in a savepoint of its own.
+/// Applies a batch of items in `txn`; each item in a savepoint of its own.
 async fn apply_page(
-    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
     state: &mut State,
     entries: Vec<Entry>,
     stats: &mut Stats,
     interrupt: &Interrupt,
 ) -> anyhow::Result<()> {
     let ids: Vec<i64> = entries.iter().filter_map(|e| e.external_id).collect();
-    let mut existing = existing_mappings(db, &ids).await?;
+    let mut existing = existing_mappings(txn, &ids).await?;
     let candidates: Vec<String> = entries
         .iter()
         .filter_map(|e| match (&e.record, e.external_id) {
-            (Ok(r), Some(id)) if !existing.contains_key(&id) => Some(slugify(&r.title)),
+            (Ok(_), Some(id)) if !existing.contains_key(&id) => Some(e.slug.clone()),
             _ => None,
         })
         .collect();
-    let mut slugs = taken_slugs(db, candidates).await?;
-
-    let txn = begin_write(db).await?;
+    let mut slugs = taken_slugs(txn, candidates).await?;
     let mut page = Stats::default();
     let mut unchanged: Vec<i32> = Vec::new();
     let mut issues: Vec<ItemIssue> = Vec::new();
@@ -425,7 +504,7 @@ async fn apply_page(
             Ok(r) => r,
             Err(e) => {
                 if let Some(m) = entry.external_id.and_then(|id| existing.get(&id)) {
-                    mark_error(&txn, m.id, state.run_id, &e).await?;
+                    mark_error(txn, m.id, state.run_id, &e).await?;
                 }
                 issues.push(issue(
                     shown_id(entry.external_id, &entry.raw),
@@ -457,6 +536,7 @@ async fn apply_page(
         }
         work.push(Work {
             record,
+            slug: entry.slug,
             plan,
             hash: hash.as_str().to_owned(),
             external_id: entry.external_id,
@@ -464,7 +544,7 @@ async fn apply_page(
         });
     }
     // Apply: all at once when nothing fails (the common case), else item by item.
-    let batched = match apply_batch(&txn, state, &work, &existing, &mut slugs).await? {
+    let batched = match apply_batch(txn, state, &work, &existing, &mut slugs).await? {
         Some(outcome) => {
             page.created += outcome.created;
             page.updated += outcome.updated;
@@ -482,16 +562,8 @@ async fn apply_page(
             // Planned again: an earlier item of the page may have created its category.
             let plan = CategoryPlan::of(state, &w.record.category);
             let savepoint = txn.begin().await?;
-            let applied = apply_item(
-                &savepoint,
-                state,
-                &w.record,
-                mapping.as_ref(),
-                &plan,
-                &w.hash,
-                &mut slugs,
-            )
-            .await;
+            let applied =
+                apply_item(&savepoint, state, &w, mapping.as_ref(), &plan, &mut slugs).await;
             match applied {
                 Ok(outcome) => {
                     savepoint.commit().await?;
@@ -509,9 +581,9 @@ async fn apply_page(
                 }
                 Err(e) => {
                     savepoint.rollback().await?;
-                    let message = explain(&txn, &w.record, &e).await;
+                    let message = explain(txn, &w.record, &e).await;
                     if let Some(m) = &mapping {
-                        mark_error(&txn, m.id, state.run_id, &message).await?;
+                        mark_error(txn, m.id, state.run_id, &message).await?;
                     }
                     issues.push(issue(shown_id(w.external_id, &w.raw), message, &w.raw));
                 }
@@ -525,22 +597,21 @@ async fn apply_page(
                 Expr::value(state.run_id),
             )
             .filter(external_product::Column::Id.is_in(chunk.iter().copied()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    save_issues(&txn, state.run_id, &issues).await?;
+    save_issues(txn, state.run_id, &issues).await?;
     for i in issues {
         page.push_issue(i);
     }
     stats.absorb(page);
-    save_figures(&txn, state.run_id, stats).await?;
-    txn.commit().await?;
     Ok(())
 }
 
 /// An item that must be written.
 struct Work {
     record: ProductRecord,
+    slug: String,
     plan: CategoryPlan,
     hash: String,
     external_id: Option<i64>,
@@ -616,7 +687,7 @@ async fn write_batch(
                 updated += 1;
             }
             None => {
-                let slug = pick_slug(slugs, &w.record);
+                let slug = pick_slug(slugs, &w.slug, w.record.external_id);
                 new_products.push(product::ActiveModel {
                     slug: Set(slug.clone()),
                     created_at: Set(now),
@@ -626,37 +697,104 @@ async fn write_batch(
             }
         }
     }
+    let created = new_items.len() as u64;
+    insert_new(txn, new_products, new_items).await?;
+    Ok(BatchOutcome { created, updated })
+}
+
+/// One multi-row INSERT of [`insert_new`]: the products of a chunk, or their links.
+#[derive(Clone, Copy)]
+enum Step {
+    Products(usize),
+    Links(usize),
+}
+
+/// Inserts new products and their links, chunk by chunk, each statement built while
+/// the one before runs (SQLite runs them on a thread of its own): products 0, products
+/// 1, links 0, products 2, links 1, ... A chunk's links need its products' ids, which
+/// came back two statements earlier.
+async fn insert_new(
+    txn: &DatabaseTransaction,
+    products: Vec<product::ActiveModel>,
+    links: Vec<(external_product::ActiveModel, String)>,
+) -> Result<(), DbErr> {
     let backend = txn.get_database_backend();
-    let mut ids: HashMap<String, i32> = HashMap::with_capacity(new_items.len());
-    for chunk in insert_chunks(backend, PRODUCT_COLUMNS, new_products) {
-        // Only `id` and `slug` come back: decoding whole rows would cost more than the
-        // insert. RETURNING's order is unspecified, so rows are paired by unique slug.
-        let mut insert = Product::insert_many(chunk).into_query();
-        insert.returning(Query::returning().columns([product::Column::Id, product::Column::Slug]));
-        for row in txn.query_all_raw(backend.build(&insert)).await? {
+    // The same chunks for both tables (the larger row decides their size).
+    let mut product_chunks: Vec<Option<Vec<_>>> =
+        insert_chunks(backend, PRODUCT_COLUMNS.max(LINK_COLUMNS), products)
+            .into_iter()
+            .map(Some)
+            .collect();
+    let mut link_chunks: Vec<Option<Vec<_>>> =
+        insert_chunks(backend, PRODUCT_COLUMNS.max(LINK_COLUMNS), links)
+            .into_iter()
+            .map(Some)
+            .collect();
+    let n = product_chunks.len();
+    let mut order = Vec::with_capacity(2 * n);
+    for i in 0..n {
+        order.push(Step::Products(i));
+        if i > 0 {
+            order.push(Step::Links(i - 1));
+        }
+    }
+    if n > 0 {
+        order.push(Step::Links(n - 1));
+    }
+    let mut ids: HashMap<String, i32> = HashMap::new();
+    let mut build = |step: Step, ids: &HashMap<String, i32>| -> Result<Statement, DbErr> {
+        match step {
+            Step::Products(i) => {
+                let chunk = product_chunks[i].take().unwrap_or_default();
+                // Only `id` and `slug` come back: decoding whole rows would cost more
+                // than the insert. RETURNING's order is unspecified: rows are paired
+                // with their links by unique slug.
+                let mut insert = Product::insert_many(chunk).into_query();
+                insert.returning(
+                    Query::returning().columns([product::Column::Id, product::Column::Slug]),
+                );
+                Ok(backend.build(&insert))
+            }
+            Step::Links(i) => {
+                let mut rows = Vec::new();
+                for (link, slug) in link_chunks[i].take().unwrap_or_default() {
+                    let product_id = *ids
+                        .get(&slug)
+                        .ok_or_else(|| DbErr::Custom(format!("no id for {slug}")))?;
+                    rows.push(external_product::ActiveModel {
+                        product_id: Set(product_id),
+                        ..link
+                    });
+                }
+                Ok(backend.build(&ExternalProduct::insert_many(rows).into_query()))
+            }
+        }
+    };
+    let mut next = match order.first() {
+        Some(step) => Some(build(*step, &ids)?),
+        None => None,
+    };
+    for (k, step) in order.iter().enumerate() {
+        let Some(statement) = next.take() else { break };
+        let upcoming = order.get(k + 1).copied();
+        let (ran, built) = futures::join!(
+            async {
+                match step {
+                    Step::Products(_) => txn.query_all_raw(statement).await.map(Some),
+                    Step::Links(_) => txn.execute_raw(statement).await.map(|_| None),
+                }
+            },
+            async { upcoming.map(|s| build(s, &ids)).transpose() }
+        );
+        for row in ran?.unwrap_or_default() {
             ids.insert(
                 row.try_get_by_index::<String>(1)?,
                 row.try_get_by_index::<i32>(0)?,
             );
         }
+        next = built?;
     }
-    let mut links = Vec::with_capacity(new_items.len());
-    for (link, slug) in new_items {
-        let product_id = *ids
-            .get(&slug)
-            .ok_or_else(|| DbErr::Custom(format!("no id for {slug}")))?;
-        links.push(external_product::ActiveModel {
-            product_id: Set(product_id),
-            ..link
-        });
-    }
-    let created = links.len() as u64;
-    for chunk in insert_chunks(backend, LINK_COLUMNS, links) {
-        ExternalProduct::insert_many(chunk)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(BatchOutcome { created, updated })
+    Ok(())
 }
 
 /// Columns a new product row binds (all but `id`).
@@ -727,13 +865,13 @@ async fn update_rows(
     Ok(())
 }
 
-/// `slugify(title)`, or with `-{external_id}` when taken; reserves the one chosen.
-fn pick_slug(slugs: &mut HashSet<String>, record: &ProductRecord) -> String {
-    let base = slugify(&record.title);
-    let slug = if slugs.contains(&base) {
-        with_suffix(&base, record.external_id)
+/// `base` (the title's slug), or with `-{external_id}` when taken; reserves the one
+/// chosen.
+fn pick_slug(slugs: &mut HashSet<String>, base: &str, external_id: i64) -> String {
+    let slug = if slugs.contains(base) {
+        with_suffix(base, external_id)
     } else {
-        base
+        base.to_owned()
     };
     slugs.insert(slug.clone());
     slug
@@ -788,12 +926,12 @@ struct ItemOutcome {
 async fn apply_item(
     txn: &DatabaseTransaction,
     state: &State,
-    record: &ProductRecord,
+    work: &Work,
     mapping: Option<&Mapping>,
     plan: &CategoryPlan,
-    hash: &str,
     slugs: &mut HashSet<String>,
 ) -> Result<ItemOutcome, DbErr> {
+    let (record, hash) = (&work.record, work.hash.as_str());
     let now = Utc::now();
     let (category_id, new_category) = match plan {
         CategoryPlan::Create { external_id, name } => {
@@ -813,7 +951,7 @@ async fn apply_item(
             })
         }
         None => {
-            let slug = pick_slug(slugs, record);
+            let slug = pick_slug(slugs, &work.slug, record.external_id);
             let product = Product::insert(product::ActiveModel {
                 slug: Set(slug),
                 created_at: Set(now),

@@ -647,6 +647,59 @@ async fn a_fatal_error_marks_the_run_failed_and_keeps_committed_pages(db: TestDb
     assert!(SyncLock::find().all(&conn).await.expect("read").is_empty());
 }
 
+async fn a_large_page_is_written_in_chunks_each_link_to_its_own_product(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    // 700 products in one page and one batch: several multi-row inserts per table
+    // (512 + 128 + 32 + 16 + 8 + 4 rows on SQLite), titles shared by 14 products each
+    // so most slugs get their `-{id}` suffix.
+    let page: Vec<_> = (1..=700)
+        .map(|id| {
+            product_json(
+                id,
+                &format!("Produit {}", id % 50),
+                "10.00",
+                &format!("SKU-{id}"),
+                None,
+            )
+        })
+        .collect();
+    mount_product_pages(&server, &[page]).await;
+
+    let report = products(&conn, &server).await;
+
+    assert_eq!(
+        (
+            report.stats.total,
+            report.stats.created,
+            report.stats.errors
+        ),
+        (700, 700, 0)
+    );
+    let links = ExternalProduct::find().all(&conn).await.expect("read");
+    let all = Product::find().all(&conn).await.expect("read");
+    assert_eq!((links.len(), all.len()), (700, 700));
+    for link in &links {
+        let p = all
+            .iter()
+            .find(|p| p.id == link.product_id)
+            .expect("each link has its product");
+        let sku = format!("SKU-{}", link.external_id);
+        assert_eq!(p.sku.as_deref(), Some(sku.as_str()));
+        assert_eq!(link.external_sku.as_deref(), Some(sku.as_str()));
+        assert_eq!(p.title, format!("Produit {}", link.external_id % 50));
+    }
+    let run = SyncRun::find_by_id(report.run_id)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("run");
+    assert_eq!(
+        (run.status, run.total, run.created),
+        (RunStatus::Succeeded, 700, 700)
+    );
+}
+
 on_every_backend!(
     children_listed_before_parents_are_linked,
     cycles_and_self_parents_are_broken_and_recorded,
@@ -661,4 +714,5 @@ on_every_backend!(
     changed_products_are_updated_in_place,
     a_second_sync_of_the_same_kind_is_refused_until_the_lock_is_stale,
     a_fatal_error_marks_the_run_failed_and_keeps_committed_pages,
+    a_large_page_is_written_in_chunks_each_link_to_its_own_product,
 );
