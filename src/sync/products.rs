@@ -32,7 +32,7 @@ pub const DEFAULT_PRODUCTS_ENDPOINT: &str = "b2c/products/";
 /// Default `page_size` asked of the API (it may send other sizes: `next` is followed).
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Pages fetched ahead while the current ones are written.
-pub const MAX_IN_FLIGHT_PAGES: usize = 16;
+pub const MAX_IN_FLIGHT_PAGES: usize = 8;
 /// Pages already fetched are applied together, up to this many items in one batch
 /// (a few multi-row statements): never more memory than a few pages.
 pub const MAX_ITEMS_PER_BATCH: usize = 1_000;
