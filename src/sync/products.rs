@@ -223,13 +223,11 @@ struct Writer {
 impl Writer {
     /// The open transaction, begun if there is none.
     async fn txn(&mut self, db: &DatabaseConnection) -> Result<&DatabaseTransaction, DbErr> {
-        if self.open.is_none() {
-            self.open = Some((begin_write(db).await?, Instant::now()));
-        }
-        match &self.open {
-            Some((txn, _)) => Ok(txn),
-            None => Err(DbErr::Custom("no open transaction".to_owned())),
-        }
+        let open = match self.open.take() {
+            Some(open) => open,
+            None => (begin_write(db).await?, Instant::now()),
+        };
+        Ok(&self.open.insert(open).0)
     }
 
     async fn commit_if_due(&mut self, stats: &Stats) -> Result<(), DbErr> {
