@@ -37,21 +37,44 @@ const SQLITE_STATEMENT_CACHE: usize = 24;
 
 /// Connections in the pool: enough for a fetch and a writer to overlap.
 const MAX_CONNECTIONS: u32 = 8;
-/// SQLite has one writer at a time; each connection keeps its own page cache, so a few
-/// connections bound the memory of a long sync.
-const SQLITE_MAX_CONNECTIONS: u32 = 3;
+/// Connections to a SQLite file for the commands (syncs, administration): one.
+/// SQLite has one writer at a time anyway, and sqlx's pool hands out the connection
+/// idle the longest: a writer on several connections moved to another one at every
+/// commit, found its page cache thrown away (in WAL mode a connection drops its cache
+/// when another one wrote), and in the end every connection held a full cache (131 MB
+/// at the end of a million-product first sync, 62 MB on one connection, same speed).
+const SQLITE_CONNECTIONS: u32 = 1;
+/// Connections to a SQLite file for `serve`, which only reads: requests in parallel.
+const SQLITE_READER_CONNECTIONS: u32 = 4;
+
+/// What a pool is for: it sets how many connections a SQLite file gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// Syncs and administration: one SQLite connection (see [`SQLITE_CONNECTIONS`]).
+    Commands,
+    /// Read-only requests served in parallel (`serve`).
+    Readers,
+}
 
 /// Connects without touching the schema. SQLite gets WAL, `foreign_keys=ON`,
 /// `synchronous=NORMAL` and a busy timeout; the file is created when missing.
 pub async fn connect(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
+    connect_for(url, log_statements, Use::Commands).await
+}
+
+/// [`connect`], with the pool sized for `usage`.
+pub async fn connect_for(
+    url: &str,
+    log_statements: bool,
+    usage: Use,
+) -> anyhow::Result<DatabaseConnection> {
     // Each connection to an in-memory SQLite database is a database of its own.
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let max = if in_memory {
-        1
-    } else if url.starts_with("sqlite:") {
-        SQLITE_MAX_CONNECTIONS
-    } else {
-        MAX_CONNECTIONS
+    let max = match usage {
+        _ if in_memory => 1,
+        Use::Commands if url.starts_with("sqlite:") => SQLITE_CONNECTIONS,
+        Use::Readers if url.starts_with("sqlite:") => SQLITE_READER_CONNECTIONS,
+        _ => MAX_CONNECTIONS,
     };
     connect_with(url, log_statements, max).await
 }
@@ -103,7 +126,16 @@ async fn connect_with(
 
 /// Connects and applies pending migrations: an embedded tool needs no setup step.
 pub async fn open(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(url, log_statements).await?;
+    open_for(url, log_statements, Use::Commands).await
+}
+
+/// [`open`], with the pool sized for `usage`.
+pub async fn open_for(
+    url: &str,
+    log_statements: bool,
+    usage: Use,
+) -> anyhow::Result<DatabaseConnection> {
+    let db = connect_for(url, log_statements, usage).await?;
     Migrator::up(&db, None)
         .await
         .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;

@@ -45,6 +45,16 @@ impl Context {
         crate::db::open(&self.global.database_url, self.global.verbose >= 2).await
     }
 
+    /// Opens the database for concurrent read-only requests (`serve`).
+    pub async fn open_db_for_readers(&self) -> anyhow::Result<DatabaseConnection> {
+        crate::db::open_for(
+            &self.global.database_url,
+            self.global.verbose >= 2,
+            crate::db::Use::Readers,
+        )
+        .await
+    }
+
     /// The cipher of `INVENTORY_ENCRYPTION_KEY`, or why there is none.
     pub fn cipher(&self) -> Result<Cipher, CryptoError> {
         Cipher::from_env_value(ENCRYPTION_KEY_VAR, self.global.encryption_key.as_ref())

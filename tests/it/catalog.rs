@@ -7,6 +7,7 @@ use entity::sync_run::RunStatus;
 use entity::{
     category, external_category, external_product, product, sync_error, sync_lock, sync_run,
 };
+use sagasync::db::Use;
 use sagasync::sync::categories::sync_categories;
 use sagasync::sync::products::{ProductSyncOptions, sync_products};
 use sagasync::sync::{Interrupt, RunError, RunReport, RunStatusKind, no_observer};
@@ -14,7 +15,9 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, Qu
 use serde_json::json;
 use wiremock::MockServer;
 
-use crate::helpers::{TestDb, b2b_client, mount_categories, mount_product_pages, product_json};
+use crate::helpers::{
+    Backend, TestDb, b2b_client, mount_categories, mount_product_pages, product_json,
+};
 use crate::on_every_backend;
 
 fn opts(site_id: Option<i64>) -> ProductSyncOptions {
@@ -716,3 +719,49 @@ on_every_backend!(
     a_fatal_error_marks_the_run_failed_and_keeps_committed_pages,
     a_large_page_is_written_in_chunks_each_link_to_its_own_product,
 );
+
+/// On a SQLite file the commands keep to one connection: a writer moving from one
+/// connection to another at each commit starts every transaction with its page cache
+/// thrown away, and each connection ends up holding a cache of its own. `serve`, which
+/// only reads, gets several so that requests run in parallel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_gets_one_connection_for_syncs_and_several_for_serve() {
+    let db = TestDb::create(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    let p = |id: i64| {
+        product_json(
+            id,
+            &format!("Produit {id}"),
+            "10.00",
+            &format!("S{id}"),
+            None,
+        )
+    };
+    mount_product_pages(&server, &[vec![p(1), p(2)], vec![p(3)], vec![p(4)]]).await;
+
+    let report = products(&conn, &server).await;
+
+    assert_eq!((report.stats.total, report.stats.created), (4, 4));
+    let pool = conn.get_sqlite_connection_pool();
+    assert_eq!((pool.options().get_max_connections(), pool.size()), (1, 1));
+
+    let readers = sagasync::db::open_for(&db.url, false, Use::Readers)
+        .await
+        .expect("open for readers");
+    let pool = readers.get_sqlite_connection_pool();
+    let mut first = pool.acquire().await.expect("a first reader");
+    let mut second = pool
+        .acquire()
+        .await
+        .expect("a second reader at the same time");
+    for reader in [&mut *first, &mut *second] {
+        let count: i64 = sea_orm::sqlx::query_scalar("SELECT COUNT(*) FROM products")
+            .fetch_one(reader)
+            .await
+            .expect("read");
+        assert_eq!(count, 4);
+    }
+}
