@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::parse::{self, ProductPage};
@@ -212,8 +213,13 @@ impl B2bClient {
 pub struct ProductPages {
     client: B2bClient,
     next: Option<Url>,
-    seen: HashSet<String>,
+    /// Digests of the URLs fetched: 32 bytes a page, whatever the URL's length.
+    seen: HashSet<[u8; 32]>,
     number: u32,
+}
+
+fn url_digest(url: &Url) -> [u8; 32] {
+    Sha256::digest(url.as_str()).into()
 }
 
 /// One page, numbered from 1.
@@ -232,7 +238,7 @@ impl ProductPages {
     }
 
     async fn fetch(&mut self, url: Url) -> Result<NumberedPage, B2bError> {
-        if !self.seen.insert(url.to_string()) {
+        if !self.seen.insert(url_digest(&url)) {
             return Err(B2bError::NextLoop {
                 url: url.to_string(),
             });
@@ -254,7 +260,7 @@ impl ProductPages {
                 reason: format!("invalid `next` {next:?}: {e}"),
             })?;
             self.client.check_origin(&next)?;
-            if self.seen.contains(next.as_str()) {
+            if self.seen.contains(&url_digest(&next)) {
                 return Err(B2bError::NextLoop {
                     url: next.to_string(),
                 });
