@@ -63,7 +63,7 @@ pub async fn connect(url: &str, log_statements: bool) -> anyhow::Result<Database
 }
 
 /// [`connect`], with the pool sized for `usage`.
-pub async fn connect_for(
+async fn connect_for(
     url: &str,
     log_statements: bool,
     usage: Use,
