@@ -42,17 +42,12 @@ pub struct Context {
 impl Context {
     /// Opens the database and applies pending migrations.
     pub async fn open_db(&self) -> anyhow::Result<DatabaseConnection> {
-        crate::db::open(&self.global.database_url, self.global.verbose >= 2).await
+        self.open_db_for(crate::db::Use::Commands).await
     }
 
-    /// Opens the database for concurrent read-only requests (`serve`).
-    pub async fn open_db_for_readers(&self) -> anyhow::Result<DatabaseConnection> {
-        crate::db::open_for(
-            &self.global.database_url,
-            self.global.verbose >= 2,
-            crate::db::Use::Readers,
-        )
-        .await
+    /// Opens the database with the pool sized for `usage` (`serve`: concurrent readers).
+    pub async fn open_db_for(&self, usage: crate::db::Use) -> anyhow::Result<DatabaseConnection> {
+        crate::db::open_for(&self.global.database_url, self.global.verbose >= 2, usage).await
     }
 
     /// The cipher of `INVENTORY_ENCRYPTION_KEY`, or why there is none.

@@ -15,7 +15,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let db = ctx.open_db_for_readers().await?;
+    let db = ctx.open_db_for(crate::db::Use::Readers).await?;
     if !crate::serve::is_loopback(&args.bind) {
         tracing::warn!(
             "serving on {}, not loopback: anyone who reaches it can read the database",

@@ -717,17 +717,17 @@ async fn insert_new(
     links: Vec<(external_product::ActiveModel, String)>,
 ) -> Result<(), DbErr> {
     let backend = txn.get_database_backend();
-    // The same chunks for both tables (the larger row decides their size).
-    let mut product_chunks: Vec<Option<Vec<_>>> =
-        insert_chunks(backend, PRODUCT_COLUMNS.max(LINK_COLUMNS), products)
+    // The same chunks for both tables (the larger row decides their size), each taken
+    // when its statement is built.
+    fn chunked<T>(backend: DbBackend, items: Vec<T>) -> Vec<Option<Vec<T>>> {
+        let columns = PRODUCT_COLUMNS.max(LINK_COLUMNS);
+        insert_chunks(backend, columns, items)
             .into_iter()
             .map(Some)
-            .collect();
-    let mut link_chunks: Vec<Option<Vec<_>>> =
-        insert_chunks(backend, PRODUCT_COLUMNS.max(LINK_COLUMNS), links)
-            .into_iter()
-            .map(Some)
-            .collect();
+            .collect()
+    }
+    let mut product_chunks = chunked(backend, products);
+    let mut link_chunks = chunked(backend, links);
     let n = product_chunks.len();
     let mut order = Vec::with_capacity(2 * n);
     for i in 0..n {
@@ -768,10 +768,7 @@ async fn insert_new(
             }
         }
     };
-    let mut next = match order.first() {
-        Some(step) => Some(build(*step, &ids)?),
-        None => None,
-    };
+    let mut next = order.first().map(|s| build(*s, &ids)).transpose()?;
     for (k, step) in order.iter().enumerate() {
         let Some(statement) = next.take() else { break };
         let upcoming = order.get(k + 1).copied();
