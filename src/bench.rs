@@ -26,7 +26,7 @@ use crate::secret::Secret;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
 use crate::sync::cerema::{CeremaSyncOptions, sync_cerema};
 use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
-use crate::sync::products::{DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products};
+use crate::sync::products::{ProductSyncOptions, sync_products};
 use crate::sync::slug::slugify;
 use crate::sync::{Interrupt, no_observer};
 
@@ -118,9 +118,8 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
     };
     let client = B2bClient::new(&settings, key)?;
     let sync_opts = ProductSyncOptions {
-        endpoint: DEFAULT_PRODUCTS_ENDPOINT.to_owned(),
         page_size: opts.page_size,
-        site_id: None,
+        ..ProductSyncOptions::default()
     };
     let interrupt = Interrupt::new();
     sync_categories(

@@ -183,13 +183,13 @@ impl B2bClient {
         Ok(parse::flatten_categories(items))
     }
 
-    /// The pages of the products listing, from page 1, following `next`.
-    pub fn product_pages(
+    /// The URL of the products listing's first page.
+    pub fn first_products_url(
         &self,
         endpoint: &str,
         page_size: u32,
         site_id: Option<i64>,
-    ) -> Result<ProductPages, B2bError> {
+    ) -> Result<Url, B2bError> {
         let mut url = self.endpoint_url(endpoint)?;
         {
             let mut q = url.query_pairs_mut();
@@ -199,11 +199,33 @@ impl B2bClient {
                 q.append_pair("site_id", &site.to_string());
             }
         }
+        Ok(url)
+    }
+
+    /// The pages of the products listing, from page 1, following `next`.
+    pub fn product_pages(
+        &self,
+        endpoint: &str,
+        page_size: u32,
+        site_id: Option<i64>,
+    ) -> Result<ProductPages, B2bError> {
+        let url = self.first_products_url(endpoint, page_size, site_id)?;
+        self.product_pages_from(url.as_str(), 0)
+    }
+
+    /// The pages of the products listing from `url` (a page a `next` link gave, on the
+    /// base's origin), numbered after `before`: where a saved position resumes.
+    pub fn product_pages_from(&self, url: &str, before: u32) -> Result<ProductPages, B2bError> {
+        let url = Url::parse(url).map_err(|e| B2bError::Shape {
+            url: url.to_owned(),
+            reason: format!("not a URL: {e}"),
+        })?;
+        self.check_origin(&url)?;
         Ok(ProductPages {
             client: self.clone(),
             next: Some(url),
             seen: HashSet::new(),
-            number: 0,
+            number: before,
         })
     }
 }
@@ -228,6 +250,8 @@ pub struct NumberedPage {
     pub number: u32,
     pub url: String,
     pub page: ProductPage,
+    /// The next page's URL (`next` resolved and checked), `None` on the last page.
+    pub next_url: Option<String>,
 }
 
 impl ProductPages {
@@ -272,6 +296,7 @@ impl ProductPages {
             number: self.number,
             url: url.to_string(),
             page,
+            next_url: self.next.as_ref().map(Url::to_string),
         })
     }
 }

@@ -70,6 +70,9 @@ pub struct ProductRecord {
     pub is_available: bool,
     pub brand: Option<String>,
     pub image_urls: Vec<String>,
+    /// What was changed to store the record (a value clamped, a text cut, NUL
+    /// characters removed): recorded as warnings.
+    pub warnings: Vec<String>,
 }
 
 /// One item of a listing as it came in: the bytes of one JSON value (valid UTF-8),
@@ -137,20 +140,47 @@ pub fn list_items(body: Value, keys: &[&str]) -> Result<Vec<Value>, String> {
 }
 
 /// A page of products: DRF `{count, next, results}` (or `products`), or a bare list
-/// (then the only page).
+/// (then the only page). A page the listing cannot trust is an error, never a short
+/// listing: a `next` that is not a link, a `count` that is not a number, an item that
+/// is not an object.
 pub fn product_page(body: Value) -> Result<ProductPage, String> {
     let (next, count) = match &body {
-        Value::Object(map) => (
-            map.get("next").and_then(Value::as_str).map(str::to_owned),
-            map.get("count").and_then(Value::as_u64),
-        ),
+        Value::Object(map) => (page_next(map.get("next"))?, page_count(map.get("count"))?),
         _ => (None, None),
     };
-    let items = list_items(body, &["results", "products"])?
-        .iter()
-        .map(RawItem::from_value)
-        .collect();
+    let items = list_items(body, &["results", "products"])?;
+    if let Some((i, item)) = items.iter().enumerate().find(|(_, v)| !v.is_object()) {
+        return Err(format!(
+            "item {} of the page is {}, not a product object",
+            i + 1,
+            kind(item)
+        ));
+    }
+    let items = items.iter().map(RawItem::from_value).collect();
     Ok(ProductPage { items, next, count })
+}
+
+/// `next`: a link, or null / absent on the last page.
+fn page_next(v: Option<&Value>) -> Result<Option<String>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!(
+            "`next` is {} ({other}), not a link or null",
+            kind(other)
+        )),
+    }
+}
+
+/// `count`: a whole number (or its digits), or null / absent.
+fn page_count(v: Option<&Value>) -> Result<Option<u64>, String> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+        Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => Ok(s.trim().parse().ok()),
+        Some(other) => Err(format!("`count` is {other}, not a number of products")),
+    }
 }
 
 /// The keys of a products page, each kept as raw JSON.
@@ -184,16 +214,25 @@ pub fn product_page_bytes(body: &Bytes) -> Option<Result<ProductPage, String>> {
             let Some(items) = page.results.or(page.products) else {
                 return Some(Err("an object without `results` or `products`".to_owned()));
             };
-            (
-                items,
-                page.next
-                    .and_then(|r| serde_json::from_str::<String>(r.get()).ok()),
-                page.count
-                    .and_then(|r| serde_json::from_str::<u64>(r.get()).ok()),
-            )
+            // Anything but a link (or null) and a whole number (or null) goes to the
+            // reference reading, which says what is wrong.
+            let next = match page.next.map(RawValue::get) {
+                None | Some("null") => None,
+                Some(raw) => {
+                    Some(serde_json::from_str::<String>(raw).ok()?).filter(|s| !s.trim().is_empty())
+                }
+            };
+            let count = match page.count.map(RawValue::get) {
+                None | Some("null") => None,
+                Some(raw) => Some(serde_json::from_str::<u64>(raw).ok()?),
+            };
+            (items, next, count)
         }
         _ => return None,
     };
+    if list.iter().any(|raw| !raw.get().starts_with('{')) {
+        return None;
+    }
     let items = list.iter().map(|raw| slice_of(body, raw.get())).collect();
     Some(Ok(ProductPage { items, next, count }))
 }
@@ -291,31 +330,58 @@ pub fn parse_decimal(v: &Value) -> Result<Decimal, String> {
     }
 }
 
+/// Characters that only ever group digits by thousands.
+fn is_group_space(c: char) -> bool {
+    matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\'')
+}
+
 fn parse_decimal_str(raw: &str) -> Result<Decimal, String> {
-    let s: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\''))
-        .collect();
+    let s = raw.trim();
     let bad = || format!("{raw:?} is not a number");
-    if s.is_empty() {
-        return Err(bad());
-    }
     let (dots, commas) = (s.matches('.').count(), s.matches(',').count());
-    let normalized = match (dots, commas) {
-        (_, 0) if dots > 1 => s.replace('.', ""),
-        (0, _) if commas > 1 => s.replace(',', ""),
-        (0, 1) => s.replace(',', "."),
-        (_, 0) => s,
+    // Which of `.` and `,` separates the decimals, if any; the other groups thousands.
+    let decimal = match (dots, commas) {
+        (0, 0) => None,
+        (1, 0) => Some('.'),
+        (0, 1) => Some(','),
+        (_, 0) | (0, _) => None,
         _ => {
             // Both: the last one is the decimal separator.
-            let (last_dot, last_comma) = (s.rfind('.'), s.rfind(','));
-            if last_comma > last_dot {
-                s.replace('.', "").replace(',', ".")
+            if s.rfind(',') > s.rfind('.') {
+                Some(',')
             } else {
-                s.replace(',', "")
+                Some('.')
             }
         }
     };
+    let (int, frac) = match decimal.and_then(|d| s.rsplit_once(d)) {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (s, None),
+    };
+    let (sign, int) = match int.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", int.strip_prefix('+').unwrap_or(int)),
+    };
+    // Digit groups: one group, or thousands (1 to 3 digits, then groups of exactly 3).
+    let groups: Vec<&str> = int
+        .split(|c: char| is_group_space(c) || c == '.' || c == ',')
+        .collect();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    if !groups.iter().all(|g| digits(g)) || !frac.is_none_or(digits) {
+        return Err(bad());
+    }
+    if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
+        return Err(format!(
+            "{raw:?} is ambiguous: its digit groups are not thousands"
+        ));
+    }
+    let mut normalized = String::with_capacity(s.len());
+    normalized.push_str(sign);
+    groups.iter().for_each(|g| normalized.push_str(g));
+    if let Some(frac) = frac {
+        normalized.push('.');
+        normalized.push_str(frac);
+    }
     Decimal::from_str(&normalized).map_err(|_| bad())
 }
 
@@ -361,15 +427,6 @@ fn text(v: &Value, object_keys: &[&str]) -> Option<String> {
 
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
-}
-
-/// `s` cut to `max` characters, without copying when it is short enough.
-fn truncated(s: String, max: usize) -> String {
-    if s.len() <= max || s.chars().count() <= max {
-        s
-    } else {
-        truncate(&s, max)
-    }
 }
 
 fn as_object(item: &Value) -> Result<&Map<String, Value>, RecordError> {
@@ -455,18 +512,47 @@ fn image_urls(map: &Map<String, Value>) -> Vec<String> {
     urls
 }
 
-fn stock(map: &Map<String, Value>) -> Result<i32, RecordError> {
+fn stock(map: &Map<String, Value>, warnings: &mut Vec<String>) -> Result<i32, RecordError> {
     let Some((key, v)) = first(map, &["quantity", "stock", "available_quantity"]) else {
         return Ok(0);
     };
     let d = parse_decimal(v).map_err(|e| err(format!("invalid `{key}`: {e}")))?;
+    // A negative stock (a backorder) is 0 units on hand: the documented rule, no warning.
     let units = d.trunc().max(Decimal::ZERO);
-    Ok(i32::try_from(units).unwrap_or(i32::MAX))
+    Ok(i32::try_from(units).unwrap_or_else(|_| {
+        warnings.push(format!("`{key}` {d} is too large: stored as {}", i32::MAX));
+        i32::MAX
+    }))
 }
+
+/// `s` without NUL characters (PostgreSQL refuses them in text; every backend gets
+/// the same rows), with a warning naming `field` when there were any.
+fn without_nul(s: String, field: &str, warnings: &mut Vec<String>) -> String {
+    if !s.contains('\0') {
+        return s;
+    }
+    warnings.push(format!("NUL characters removed from `{field}`"));
+    s.replace('\0', "")
+}
+
+/// `s` cut to `max` characters, with a warning naming `field` when it was longer.
+fn cut(s: String, field: &str, max: usize, warnings: &mut Vec<String>) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s;
+    }
+    warnings.push(format!("`{field}` cut to {max} characters (it had {n})"));
+    truncate(&s, max)
+}
+
+/// Longest SKU the `products` table takes: a longer one cannot be cut (two SKUs would
+/// become one).
+const MAX_SKU_CHARS: usize = 255;
 
 pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
     let map = as_object(item)?;
     let external_id = required_id(map)?;
+    let mut warnings = Vec::new();
     let title = first(map, &["name", "title"])
         .and_then(|(_, v)| text(v, &[]))
         .ok_or_else(|| err("no name (`name` or `title`)"))?;
@@ -485,25 +571,52 @@ pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
         Some((key, v)) => parse_bool(v).ok_or_else(|| err(format!("invalid `{key}` {v}")))?,
         None => true,
     };
-    Ok(ProductRecord {
+    let sku = match first(map, &["cug", "sku", "code"]).and_then(|(_, v)| text(v, &[])) {
+        Some(sku) if sku.chars().count() > MAX_SKU_CHARS => {
+            return Err(err(format!(
+                "the SKU is longer than {MAX_SKU_CHARS} characters"
+            )));
+        }
+        other => other,
+    };
+    let stock = stock(map, &mut warnings)?;
+    let title = without_nul(title, "name", &mut warnings);
+    let mut record = ProductRecord {
         external_id,
-        title: truncate(&title, MAX_TITLE_CHARS),
+        title: cut(title, "name", MAX_TITLE_CHARS, &mut warnings),
         description: first(map, &["description", "description_text"])
             .and_then(|(_, v)| text(v, &[]))
+            .map(|d| without_nul(d, "description", &mut warnings))
             .unwrap_or_default(),
         price,
         discount_price,
-        stock: stock(map)?,
-        sku: first(map, &["cug", "sku", "code"])
-            .and_then(|(_, v)| text(v, &[]))
-            .map(|s| truncate(&s, 255)),
+        stock,
+        sku: sku.map(|s| without_nul(s, "sku", &mut warnings)),
         category: category_ref(map)?,
         is_available,
         brand: first(map, &["brand", "manufacturer", "brand_name"])
             .and_then(|(_, v)| text(v, &["name"]))
-            .map(|s| truncate(&s, 255)),
+            .map(|b| without_nul(b, "brand", &mut warnings))
+            .map(|b| cut(b, "brand", 255, &mut warnings)),
         image_urls: image_urls(map),
-    })
+        warnings: Vec::new(),
+    };
+    if record.image_urls.iter().any(|u| u.contains('\0')) {
+        warnings.push("NUL characters removed from the image links".to_owned());
+        for url in &mut record.image_urls {
+            url.retain(|c| c != '\0');
+        }
+    }
+    if let Some(CategoryRef::Object {
+        name: Some(name), ..
+    }) = &mut record.category
+        && name.contains('\0')
+    {
+        warnings.push("NUL characters removed from the category name".to_owned());
+        name.retain(|c| c != '\0');
+    }
+    record.warnings = warnings;
+    Ok(record)
 }
 
 /// What one raw product item reads as: its id (when usable, even if the rest is not)
@@ -776,10 +889,12 @@ impl ProductDto<'_> {
             Some(v) => v.flag()?,
             None => true,
         };
+        // A stock clamped, a text cut or holding NUL characters carries a warning: the
+        // reference path writes it.
         let stock = match &self.quantity {
             Some(v) => {
                 let units = v.decimal()?.trunc().max(Decimal::ZERO);
-                i32::try_from(units).unwrap_or(i32::MAX)
+                i32::try_from(units).ok()?
             }
             None => 0,
         };
@@ -816,26 +931,51 @@ impl ProductDto<'_> {
             image_urls.push(url);
         }
         image_urls.dedup();
+        let description = self
+            .description
+            .as_ref()
+            .and_then(Scalar::text)
+            .unwrap_or_default();
+        let sku = self.cug.as_ref().and_then(Scalar::text);
+        let long = |s: &Option<String>, max: usize| {
+            s.as_ref()
+                .is_some_and(|s| s.len() > max && s.chars().count() > max)
+        };
+        let category_name = match &category {
+            Some(CategoryRef::Object { name, .. }) => name.as_deref(),
+            _ => None,
+        };
+        let texts = [
+            Some(title.as_str()),
+            Some(description.as_str()),
+            sku.as_deref(),
+        ];
+        let nul = texts
+            .into_iter()
+            .chain([brand.as_deref(), category_name])
+            .chain(image_urls.iter().map(|u| Some(u.as_str())))
+            .flatten()
+            .any(|t| t.contains('\0'));
+        if nul
+            || title.len() > MAX_TITLE_CHARS && title.chars().count() > MAX_TITLE_CHARS
+            || long(&sku, MAX_SKU_CHARS)
+            || long(&brand, 255)
+        {
+            return None;
+        }
         Some(ProductRecord {
             external_id,
-            title: truncated(title, MAX_TITLE_CHARS),
-            description: self
-                .description
-                .as_ref()
-                .and_then(Scalar::text)
-                .unwrap_or_default(),
+            title,
+            description,
             price,
             discount_price,
             stock,
-            sku: self
-                .cug
-                .as_ref()
-                .and_then(Scalar::text)
-                .map(|s| truncated(s, 255)),
+            sku,
             category,
             is_available,
-            brand: brand.map(|s| truncated(s, 255)),
+            brand,
             image_urls,
+            warnings: Vec::new(),
         })
     }
 }
@@ -872,6 +1012,15 @@ mod tests {
         check_decimal(json!("1 234,56"), Some("1234.56"));
         check_decimal(json!("1.234.567"), Some("1234567"));
         check_decimal(json!("-3.5"), Some("-3.5"));
+        check_decimal(json!("12 500"), Some("12500"));
+        check_decimal(json!("+7"), Some("7"));
+        check_decimal(json!("1.2.3"), None);
+        check_decimal(json!("1,2,3"), None);
+        check_decimal(json!("12.34.567"), None);
+        check_decimal(json!("1 23,5"), None);
+        check_decimal(json!("1,23.45"), None);
+        check_decimal(json!("1.5e3"), None);
+        check_decimal(json!("12."), None);
         check_decimal(json!("abc"), None);
         check_decimal(json!(""), None);
         check_decimal(json!(null), None);
@@ -905,6 +1054,7 @@ mod tests {
             is_available: true,
             brand: None,
             image_urls: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -948,7 +1098,41 @@ mod tests {
     }
 
     #[test]
+    fn values_changed_to_be_stored_are_warnings() {
+        let warnings = |v: Value| parse_product(&v).expect("a record").warnings;
+        assert_eq!(
+            warnings(json!({"id": 1, "name": "x", "price": 1, "stock": 2147483648_i64})),
+            ["`stock` 2147483648 is too large: stored as 2147483647"]
+        );
+        assert!(warnings(json!({"id": 1, "name": "x", "price": 1, "quantity": "-2"})).is_empty());
+        assert!(
+            warnings(json!({"id": 1, "name": "x", "price": 1, "stock": 2147483647})).is_empty()
+        );
+        let long = "é".repeat(MAX_TITLE_CHARS + 1);
+        assert_eq!(
+            warnings(json!({"id": 1, "name": long, "price": 1})),
+            ["`name` cut to 500 characters (it had 501)"]
+        );
+        let r = parse_product(&json!({"id": 1, "name": "Ri\0z", "description": "a\0",
+                                       "sku": "S\0", "price": 1}))
+        .expect("a record");
+        assert_eq!(
+            (r.title.as_str(), r.description.as_str(), r.sku.as_deref()),
+            ("Riz", "a", Some("S"))
+        );
+        assert_eq!(r.warnings.len(), 3, "{:?}", r.warnings);
+    }
+
+    #[test]
     fn bad_products_say_what_is_wrong() {
+        check_product(
+            json!({"id": 1, "name": "x", "price": "1.2.3"}),
+            Err("ambiguous"),
+        );
+        check_product(
+            json!({"id": 1, "name": "x", "price": 1, "sku": "S".repeat(256)}),
+            Err("SKU is longer than 255"),
+        );
         check_product(json!({"name": "x", "price": 1}), Err("no `id`"));
         check_product(
             json!({"id": "12a", "name": "x", "price": 1}),
@@ -1018,7 +1202,7 @@ mod tests {
         );
         assert!(list_items(json!({"detail": "x"}), &["results"]).is_err());
         assert!(list_items(json!("x"), &["results"]).is_err());
-        let page = product_page(json!({"count": 3, "next": "http://h/p?page=2", "products": [1]}))
+        let page = product_page(json!({"count": 3, "next": "http://h/p?page=2", "products": [{}]}))
             .expect("page");
         assert_eq!(
             (page.count, page.next.as_deref(), page.items.len()),
@@ -1055,7 +1239,7 @@ mod tests {
     fn the_typed_reading_takes_the_common_shapes() {
         let items = [
             json!({"id": 1, "name": "Riz", "selling_price": "12500.00"}),
-            json!({"id": "2", "title": "Huile", "price": "1.234,56", "stock": -4, "sku": 77,
+            json!({"id": "2", "title": "Huile", "price": "1.234,56", "stock": 4, "sku": 77,
                    "category_id": 9, "is_active": "false", "brand": {"id": 3, "name": "Dinor"},
                    "discount_price": 1000, "description_text": "1 L", "image": {"url": "http://i/1.jpg"}}),
             json!({"id": 3, "name": "Sucre", "unit_price": 500, "quantity": "12.750", "cug": "SUC-1",
@@ -1063,7 +1247,7 @@ mod tests {
                    "images": ["a.jpg", {"url": "b.jpg"}, null, {"image_url": "c.jpg"}, "a.jpg"]}),
             json!({"id": 4, "name": " Mil ", "price": 12.5, "quantity": 3.9, "is_available": 0,
                    "brand": "Saga", "photo": "p.jpg", "category": {"id": "5"}, "code": " X "}),
-            json!({"id": 5, "name": "Lait", "price": "1 234,56", "quantity": "-12.000",
+            json!({"id": 5, "name": "Lait", "price": "1 234,56", "quantity": "12.000",
                    "available": "oui", "manufacturer": {"name": null}, "gallery": [],
                    "main_image": {"image": "m.jpg", "image_url": "ignored.jpg"}}),
             json!({"id": 6, "name": "Thé \"vert\"\n", "price": "100000.00", "title_extra": 1,
@@ -1135,7 +1319,7 @@ mod tests {
     #[test]
     fn pages_read_from_bytes_keep_each_item_as_sent() {
         let body = r#"{"count": 3, "next": "http://h/p?page=2", "previous": null,
-                       "results": [ {"id": 1, "name": "A",  "price": 1}, 7 ,{"id":2}]}"#;
+                       "results": [ {"id": 1, "name": "A",  "price": 1}, {} ,{"id":2}]}"#;
         let page = page_bytes(body).expect("decided").expect("a page");
         assert_eq!(
             (page.count, page.next.as_deref()),
@@ -1144,19 +1328,59 @@ mod tests {
         let items: Vec<&str> = page.items.iter().map(RawItem::json).collect();
         assert_eq!(
             items,
-            [r#"{"id": 1, "name": "A",  "price": 1}"#, "7", r#"{"id":2}"#]
+            [
+                r#"{"id": 1, "name": "A",  "price": 1}"#,
+                "{}",
+                r#"{"id":2}"#
+            ]
         );
-        assert_eq!(page.items[1].to_value(), Some(json!(7)));
-
-        let bare = page_bytes(" [1, 2] ").expect("decided").expect("a page");
+        let bare = page_bytes(r#" [{"id": 1}, {"id": 2}] "#)
+            .expect("decided")
+            .expect("a page");
         assert_eq!((bare.items.len(), bare.next, bare.count), (2, None, None));
-        let products = page_bytes(r#"{"results": null, "products": [{}], "next": 5, "count": -1}"#)
+        let products = page_bytes(r#"{"results": null, "products": [{}], "next": null}"#)
             .expect("decided")
             .expect("a page");
         assert_eq!(
             (products.items.len(), products.next, products.count),
             (1, None, None)
         );
+    }
+
+    #[test]
+    fn a_page_the_listing_cannot_trust_is_an_error_not_an_end() {
+        let reference = |body: &str| {
+            let got = page_bytes(body)
+                .unwrap_or_else(|| product_page(serde_json::from_str(body).expect("json")));
+            got.expect_err(body)
+        };
+        for (body, says) in [
+            (r#"[1, 2, 3]"#, "item 1 of the page is a number"),
+            (
+                r#"{"count": 3, "results": [{"id": 1}, 7]}"#,
+                "item 2 of the page is a number",
+            ),
+            (
+                r#"{"results": [{"id": 1}], "next": 2}"#,
+                "`next` is a number (2), not a link",
+            ),
+            (
+                r#"{"results": [], "next": {"page": 2}}"#,
+                "`next` is an object",
+            ),
+            (r#"{"results": [], "count": -1}"#, "`count` is -1"),
+            (r#"{"results": [], "count": "many"}"#, "`count` is \"many\""),
+        ] {
+            let e = reference(body);
+            assert!(e.contains(says), "{body}: {e}");
+        }
+        let page =
+            product_page(json!({"results": [], "count": "250", "next": ""})).expect("a page");
+        assert_eq!((page.count, page.next), (Some(250), None));
+    }
+
+    #[test]
+    fn pages_decided_either_way_agree() {
         // Shapes and errors as `product_page` says them, decided here or (as the client
         // does) by decoding the body when the fast reading cannot tell.
         for body in [

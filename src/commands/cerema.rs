@@ -11,7 +11,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use super::sync::{ReportArgs, STATS_HEADER, finish_bar, interrupt_on_ctrl_c, observer, stats_row};
+use super::sync::{
+    ReportArgs, STATS_HEADER, finish_bar, interrupt_on_signals, observer, stats_row,
+};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
 use crate::secret::Secret;
 use crate::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
@@ -201,7 +203,7 @@ async fn run_sync(args: CeremaSyncArgs, ctx: &Context) -> anyhow::Result<ExitCod
         max_pages: args.max_pages,
         restart: args.restart,
     };
-    let interrupt = interrupt_on_ctrl_c();
+    let interrupt = interrupt_on_signals();
     let reports = sync_kinds(
         &db,
         &client,
@@ -230,7 +232,7 @@ pub fn render(reports: &[CeremaReport], args: &ReportArgs) -> anyhow::Result<Exi
         .any(|r| r.run.status == RunStatusKind::Interrupted);
     let errors = reports.iter().any(|r| r.run.stats.errors > 0);
     Ok(if interrupted {
-        ExitCode::from(130)
+        super::sync::interrupted_exit_code()
     } else if args.fail_on_errors && errors {
         ExitCode::from(1)
     } else {

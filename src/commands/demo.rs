@@ -28,9 +28,7 @@ use crate::sync::RunReport;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
 use crate::sync::cerema::CeremaSyncOptions;
 use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
-use crate::sync::products::{
-    DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products,
-};
+use crate::sync::products::{ProductSyncOptions, sync_products};
 
 /// The demo's own database unless `--database-url` is given on the command line.
 pub const DEMO_DATABASE_URL: &str = "sqlite://sagasync-demo.db?mode=rwc";
@@ -103,16 +101,12 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let client = B2bClient::new(&settings, key)?;
 
-    let interrupt = super::sync::interrupt_on_ctrl_c();
+    let interrupt = super::sync::interrupt_on_signals();
     let (obs, bar) = observer(ctx.global.quiet, "categories");
     let cats = sync_categories(&db, &client, DEFAULT_CATEGORIES_ENDPOINT, obs, &interrupt).await;
     finish_bar(bar);
     let cats = cats?;
-    let opts = ProductSyncOptions {
-        endpoint: DEFAULT_PRODUCTS_ENDPOINT.to_owned(),
-        page_size: DEFAULT_PAGE_SIZE,
-        site_id: None,
-    };
+    let opts = ProductSyncOptions::default();
     let (obs, bar) = observer(ctx.global.quiet, "products");
     let prods = sync_products(&db, &client, &opts, obs, &interrupt).await;
     finish_bar(bar);

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use super::sync::{finish_bar, interrupt_on_ctrl_c, observer};
+use super::sync::{finish_bar, interrupt_on_signals, observer};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
 use crate::france_travail::query::since_days;
 use crate::france_travail::{
@@ -269,7 +269,7 @@ async fn run_collect(args: CollectArgs, ctx: &Context) -> anyhow::Result<ExitCod
         delay: Duration::from_secs_f64(args.delay),
         force: args.force,
     };
-    let interrupt = interrupt_on_ctrl_c();
+    let interrupt = interrupt_on_signals();
     let mut seen = HashSet::new();
     let mut results = Vec::new();
     for q in &queries {
@@ -311,7 +311,7 @@ pub fn render(results: &[Collected], json: bool, fail_on_errors: bool) -> anyhow
         .iter()
         .any(|r| matches!(r, Collected::Done(r) if r.run.stats.errors > 0));
     Ok(if interrupted {
-        ExitCode::from(130)
+        super::sync::interrupted_exit_code()
     } else if fail_on_errors && errors {
         ExitCode::from(1)
     } else {

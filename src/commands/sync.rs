@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,8 @@ use crate::b2b::{B2bClient, B2bSettings};
 use crate::keys;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
 use crate::sync::products::{
-    DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, ProductSyncOptions, sync_products,
+    DEFAULT_MAX_MISSING_PERCENT, DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, MissingRule,
+    ProductSyncOptions, sync_products,
 };
 use crate::sync::{Interrupt, Observer, Progress, RunReport, RunStatusKind};
 
@@ -54,8 +56,31 @@ pub struct SyncProductsArgs {
     /// Products endpoint, relative to B2B_API_URL
     #[arg(long, env = "B2B_PRODUCTS_ENDPOINT", default_value = DEFAULT_PRODUCTS_ENDPOINT)]
     pub endpoint: String,
+    /// Start from page 1, forgetting where an unfinished run stopped
+    #[arg(long)]
+    pub restart: bool,
+    /// Most of the stored products one run may mark missing, in percent; past it none is
+    #[arg(
+        long,
+        env = "B2B_MAX_MISSING_PERCENT",
+        default_value_t = DEFAULT_MAX_MISSING_PERCENT,
+        value_parser = parse_percent,
+        value_name = "PERCENT"
+    )]
+    pub max_missing_percent: f64,
+    /// Mark missing every stored product the listing lacks, however many
+    #[arg(long)]
+    pub allow_missing: bool,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// A percentage from 0 to 100.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err("must be a percentage from 0 to 100".to_owned()),
+    }
 }
 
 /// The B2B client with the active key (stored, or `B2B_API_KEY`).
@@ -75,24 +100,63 @@ pub async fn b2b_client(
     Ok(B2bClient::new(&settings, key)?)
 }
 
-/// Ctrl-C sets the interrupt: the sync finishes its current item and stops.
-pub fn interrupt_on_ctrl_c() -> Interrupt {
+/// Exit code of an interrupted command: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
+/// (what systemd, `docker stop` and `timeout` send), as shells report them.
+static INTERRUPT_EXIT: AtomicU8 = AtomicU8::new(130);
+
+/// The exit code of a run that was interrupted (see [`interrupt_on_signals`]).
+pub fn interrupted_exit_code() -> ExitCode {
+    ExitCode::from(INTERRUPT_EXIT.load(Ordering::Relaxed))
+}
+
+/// Ctrl-C or SIGTERM sets the interrupt: the sync finishes its current item, commits
+/// what it applied, releases its lock and stops.
+pub fn interrupt_on_signals() -> Interrupt {
     let interrupt = Interrupt::new();
     let flag = interrupt.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: finishing the current item, then stopping");
-            flag.trigger();
-        }
+        let code = wait_for_signal().await;
+        INTERRUPT_EXIT.store(code, Ordering::Relaxed);
+        let name = if code == 143 {
+            "terminated"
+        } else {
+            "interrupted"
+        };
+        eprintln!("{name}: finishing the current item, then stopping (again to stop at once)");
+        flag.trigger();
+        // A second signal stops the process where it stands: committed work is kept,
+        // the run's lock is taken over once it goes stale.
+        let code = wait_for_signal().await;
+        eprintln!("stopped");
+        std::process::exit(i32::from(code));
     });
     interrupt
+}
+
+/// Waits for Ctrl-C or SIGTERM; the exit code that signal calls for.
+async fn wait_for_signal() -> u8 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => 130,
+                _ = term.recv() => 143,
+            };
+        }
+    }
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => 130,
+        // No signal can be listened to: never interrupt.
+        Err(_) => std::future::pending().await,
+    }
 }
 
 pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     let client = b2b_client(ctx, &db).await?;
     let (observer, bar) = observer(ctx.global.quiet, "categories");
-    let interrupt = interrupt_on_ctrl_c();
+    let interrupt = interrupt_on_signals();
     let report = sync_categories(&db, &client, &args.endpoint, observer, &interrupt).await;
     finish_bar(bar);
     render(&report?, &args.report, "categories")
@@ -105,9 +169,14 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
         endpoint: args.endpoint,
         page_size: args.page_size,
         site_id: args.site_id,
+        restart: args.restart,
+        missing: MissingRule {
+            max_share: args.max_missing_percent / 100.0,
+            allow_any: args.allow_missing,
+        },
     };
     let (observer, bar) = observer(ctx.global.quiet, "products");
-    let interrupt = interrupt_on_ctrl_c();
+    let interrupt = interrupt_on_signals();
     let report = sync_products(&db, &client, &opts, observer, &interrupt).await;
     finish_bar(bar);
     render(&report?, &args.report, "products")
@@ -283,8 +352,12 @@ pub fn render(report: &RunReport, args: &ReportArgs, what: &str) -> anyhow::Resu
             );
         }
     }
+    if let Some(message) = &report.message {
+        eprintln!("error: {message}");
+        return Ok(ExitCode::from(1));
+    }
     Ok(match report.status {
-        RunStatusKind::Interrupted => ExitCode::from(130),
+        RunStatusKind::Interrupted => interrupted_exit_code(),
         RunStatusKind::Succeeded if args.fail_on_errors && report.stats.errors > 0 => {
             ExitCode::from(1)
         }

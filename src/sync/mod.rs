@@ -31,6 +31,10 @@ pub struct Stats {
     pub updated: u64,
     pub unchanged: u64,
     pub missing: u64,
+    /// Products a complete run would have marked missing but did not: more than the
+    /// share a run may unpublish (see `products::MissingRule`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub missing_withheld: u64,
     pub errors: u64,
     pub warnings: u64,
     /// The first [`ERRORS_LIST_LIMIT`] errors and warnings.
@@ -68,12 +72,17 @@ impl Stats {
         self.updated += other.updated;
         self.unchanged += other.unchanged;
         self.missing += other.missing;
+        self.missing_withheld += other.missing_withheld;
         self.errors += other.errors;
         self.warnings += other.warnings;
         let room = ERRORS_LIST_LIMIT.saturating_sub(self.errors_list.len());
         self.errors_list
             .extend(other.errors_list.into_iter().take(room));
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What a sync reports while it works; the command layer draws it.

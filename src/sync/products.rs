@@ -10,21 +10,22 @@ use entity::external_product::{self, SyncStatus};
 use entity::prelude::*;
 use entity::sync_run::Source;
 use entity::{external_category, product};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, Query, QueryStatementBuilder};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait, Set, Statement, TransactionTrait,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats, checkpoint};
 use crate::b2b::parse::{CategoryRecord, CategoryRef, ProductRecord, RawItem, read_product};
-use crate::b2b::{B2bClient, NumberedPage};
+use crate::b2b::{B2bClient, B2bError, NumberedPage};
 use crate::db::{begin_write, is_unique_violation};
 
 /// Default products endpoint, relative to `B2B_API_URL`.
@@ -80,9 +81,50 @@ pub struct ProductSyncOptions {
     pub endpoint: String,
     pub page_size: u32,
     pub site_id: Option<i64>,
+    /// Forget the saved position of an unfinished pass and start from page 1.
+    pub restart: bool,
+    pub missing: MissingRule,
 }
 
-/// Runs a products sync from page 1 to the end (or to Ctrl-C).
+impl Default for ProductSyncOptions {
+    fn default() -> Self {
+        ProductSyncOptions {
+            endpoint: DEFAULT_PRODUCTS_ENDPOINT.to_owned(),
+            page_size: DEFAULT_PAGE_SIZE,
+            site_id: None,
+            restart: false,
+            missing: MissingRule::default(),
+        }
+    }
+}
+
+/// Default of `--max-missing-percent`: a run that would unpublish more of the stored
+/// products than this does not (an API answering a short listing by mistake must not
+/// empty a shop).
+pub const DEFAULT_MAX_MISSING_PERCENT: f64 = 10.0;
+
+/// How many stored products one complete pass may mark missing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MissingRule {
+    /// Largest share of the stored products (0.10 = 10 %).
+    pub max_share: f64,
+    /// Mark them however many they are (`--allow-missing`).
+    pub allow_any: bool,
+}
+
+impl Default for MissingRule {
+    fn default() -> Self {
+        MissingRule {
+            max_share: DEFAULT_MAX_MISSING_PERCENT / 100.0,
+            allow_any: false,
+        }
+    }
+}
+
+/// Runs a products sync: from page 1, or from where an unfinished pass stopped, to the
+/// end (or to Ctrl-C / SIGTERM). After a pass that read the whole listing and received
+/// as many items as its `count` says, the products it did not see become `missing`,
+/// unless they are more than [`MissingRule`] allows.
 pub async fn sync_products(
     db: &DatabaseConnection,
     client: &B2bClient,
@@ -95,26 +137,146 @@ pub async fn sync_products(
         "page_size": opts.page_size,
         "site_id": opts.site_id,
         "api_key": client.key().label(),
+        "restart": opts.restart,
     });
     let run = Run::start(db, Source::B2b, "products", options).await?;
     let mut stats = Stats::default();
+    let mut note = None;
     let mut outcome = run_pages(db, client, opts, run.id, &mut stats, &observer, interrupt).await;
-    if matches!(outcome, Ok(true)) && opts.site_id.is_none() {
-        observer(Progress::Phase("marking missing products"));
-        match mark_missing(db, run.id).await {
-            Ok(n) => stats.missing = n,
-            Err(e) => outcome = Err(e.into()),
+    if let Ok(Some(pass)) = &outcome {
+        let pass = *pass;
+        let finished = async {
+            let linked = link_late_categories(db, pass).await?;
+            if linked > 0 {
+                tracing::info!("{linked} products linked to categories met later in the listing");
+            }
+            if opts.site_id.is_some() {
+                return Ok(None);
+            }
+            observer(Progress::Phase("marking missing products"));
+            mark_missing(db, pass, opts.missing).await.map(Some)
+        }
+        .await;
+        match finished {
+            Ok(None) => {}
+            Ok(Some(Missing::Marked(n))) => stats.missing = n,
+            Ok(Some(Missing::Withheld { would, stored })) => {
+                stats.missing_withheld = would;
+                note = Some(withheld_message(would, stored, opts.missing.max_share));
+            }
+            Err(e) => outcome = Err(anyhow::Error::from(e)),
         }
     }
     let interrupted = format!(
-        "interrupted after {} products; what was applied is kept",
+        "interrupted after {} products; what was applied is kept, the next run continues \
+         from there",
         stats.total
     );
-    run.conclude(db, stats, outcome, interrupted).await
+    let outcome = outcome.map(|pass| pass.is_some());
+    run.conclude_noted(db, stats, outcome, interrupted, note)
+        .await
 }
 
-/// Applies every page; `Ok(true)` when the listing was read to its end, `Ok(false)`
-/// when interrupted. On an error, `stats` holds what was committed.
+fn withheld_message(would: u64, stored: u64, max_share: f64) -> String {
+    let share = would as f64 * 100.0 / stored.max(1) as f64;
+    format!(
+        "{would} of the {stored} stored products ({share:.0}%) were not in the listing, more \
+         than the {:.0}% a run may mark missing (B2B_MAX_MISSING_PERCENT): none was marked; \
+         check the API, then run again with --allow-missing to mark them",
+        max_share * 100.0
+    )
+}
+
+/// The checkpoint of a products listing (one per endpoint and site).
+fn checkpoint_name(opts: &ProductSyncOptions) -> String {
+    match opts.site_id {
+        Some(site) => format!("b2b:products:{}?site_id={site}", opts.endpoint),
+        None => format!("b2b:products:{}", opts.endpoint),
+    }
+}
+
+/// Where one pass over the listing stands: the checkpoint's position, saved with every
+/// commit, so a run that stops continues where the committed pages end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Pass {
+    /// The first run of the pass: a product seen by it or by a later run was seen by
+    /// the pass (run ids only grow).
+    run_id: i32,
+    /// The page to fetch next; `None` once the listing has been read to its end.
+    next: Option<String>,
+    /// The number of the last page applied.
+    page: u32,
+    /// Items received by the pass, every run of it.
+    received: u64,
+    /// The listing's `count`, as its last page applied gave it.
+    count: Option<u64>,
+}
+
+/// The pass to continue (`--restart` forgets it), or a new one from page 1.
+async fn starting_point(
+    db: &DatabaseConnection,
+    client: &B2bClient,
+    opts: &ProductSyncOptions,
+    run_id: i32,
+) -> anyhow::Result<Pass> {
+    let name = checkpoint_name(opts);
+    if opts.restart && checkpoint::clear(db, &name).await? {
+        tracing::info!("--restart: the saved position of {name} is forgotten");
+    }
+    if let Some(saved) = checkpoint::load(db, &name).await? {
+        match serde_json::from_value::<Pass>(saved.position) {
+            Ok(pass)
+                if pass
+                    .next
+                    .as_deref()
+                    .is_some_and(|url| client.product_pages_from(url, 0).is_ok()) =>
+            {
+                tracing::info!(
+                    "resuming the products listing at page {} ({} products read since run {}); \
+                     --restart starts over",
+                    pass.page + 1,
+                    pass.received,
+                    pass.run_id
+                );
+                return Ok(pass);
+            }
+            _ => {
+                tracing::warn!(
+                    "the saved position of {name} is not on B2B_API_URL's listing: starting \
+                     from page 1"
+                );
+                checkpoint::clear(db, &name).await?;
+            }
+        }
+    }
+    let first = client.first_products_url(&opts.endpoint, opts.page_size, opts.site_id)?;
+    Ok(Pass {
+        run_id,
+        next: Some(first.to_string()),
+        page: 0,
+        received: 0,
+        count: None,
+    })
+}
+
+/// A page that says the listing goes on but holds nothing: an upstream fault, never the
+/// end of the listing.
+fn empty_page_error(page: &NumberedPage, received: u64) -> Option<B2bError> {
+    let count = page.page.count?;
+    (page.page.items.is_empty() && received < count).then(|| B2bError::Shape {
+        url: page.url.clone(),
+        reason: format!(
+            "page {} is empty while `count` says {count} products and {received} were \
+             received: stopping here, nothing marked missing (the next run continues from \
+             this page)",
+            page.number
+        ),
+    })
+}
+
+/// Applies every page of the pass; `Ok(Some(pass run id))` when the listing was read to
+/// its end and received whole, `Ok(None)` when interrupted. On an error, `stats` holds
+/// what was committed, and the saved position the page to continue from.
 async fn run_pages(
     db: &DatabaseConnection,
     client: &B2bClient,
@@ -123,17 +285,35 @@ async fn run_pages(
     stats: &mut Stats,
     observer: &Observer,
     interrupt: &Interrupt,
-) -> anyhow::Result<bool> {
-    let mut pages = client.product_pages(&opts.endpoint, opts.page_size, opts.site_id)?;
+) -> anyhow::Result<Option<i32>> {
+    let start = starting_point(db, client, opts, run_id).await?;
+    let Some(first) = start.next.as_deref() else {
+        anyhow::bail!("the saved position has no page to fetch");
+    };
+    let mut pages = client.product_pages_from(first, start.page)?;
+    if start.run_id != run_id {
+        observer(Progress::Resumed {
+            page: start.page + 1,
+            done: start.received,
+        });
+    }
     let (tx, mut rx) = mpsc::channel(MAX_IN_FLIGHT_PAGES);
+    let mut received = start.received;
     let fetcher = tokio::spawn(async move {
         while let Some(page) = pages.next_page().await {
-            let failed = page.is_err();
-            let page = page.map(|p: NumberedPage| ReadPage {
-                number: p.number,
-                count: p.page.count,
-                entries: p.page.items.into_iter().map(Entry::read).collect(),
+            let page = page.and_then(|p: NumberedPage| match empty_page_error(&p, received) {
+                Some(e) => Err(e),
+                None => {
+                    received += p.page.items.len() as u64;
+                    Ok(ReadPage {
+                        number: p.number,
+                        count: p.page.count,
+                        next: p.next_url,
+                        entries: p.page.items.into_iter().map(Entry::read).collect(),
+                    })
+                }
             });
+            let failed = page.is_err();
             if tx.send(page).await.is_err() || failed {
                 break;
             }
@@ -145,7 +325,10 @@ async fn run_pages(
         open: None,
         committed: stats.clone(),
         run_id,
+        checkpoint: checkpoint_name(opts),
+        pass: start,
     };
+    let done_before = writer.pass.received;
     observer(Progress::Phase("syncing products"));
     let outcome = loop {
         if rx.is_empty() {
@@ -159,19 +342,17 @@ async fn run_pages(
         let Some(page) = page else { break Ok(true) };
         let page: ReadPage = match page {
             Ok(page) => page,
-            Err(e) => break Err(e.into()),
+            Err(e) => break Err(anyhow::Error::from(e)),
         };
         let expected = page.count;
-        let mut number = page.number;
-        let mut items = page.entries;
+        let first_number = page.number;
+        let mut items = Vec::new();
+        writer.pass.take(page, &mut items);
         // Pages that are already here join this batch.
         let mut failed = None;
         while items.len() < MAX_ITEMS_PER_BATCH {
             match rx.try_recv() {
-                Ok(Ok(more)) => {
-                    number = more.number;
-                    items.extend(more.entries);
-                }
+                Ok(Ok(more)) => writer.pass.take(more, &mut items),
                 Ok(Err(e)) => {
                     failed = Some(e);
                     break;
@@ -181,7 +362,7 @@ async fn run_pages(
         }
         let applied = async {
             let txn = writer.txn(db).await?;
-            if page.number == 1
+            if first_number == 1
                 && let Some(id) = client.key().id
             {
                 crate::keys::mark_used(txn, id).await?;
@@ -198,18 +379,46 @@ async fn run_pages(
             break Err(e.into());
         }
         observer(Progress::Page {
-            number,
+            number: writer.pass.page,
             expected,
-            done: stats.total,
+            done: done_before + stats.total,
         });
         if interrupt.is_set() {
             break Ok(false);
         }
         writer.commit_if_due(stats).await?;
     };
-    // What was applied is kept, also when the listing failed part-way.
+    // What was applied is kept, also when the listing failed part-way: the position
+    // commits with it.
     writer.commit(stats).await?;
-    outcome
+    if !outcome? {
+        return Ok(None);
+    }
+    let pass = &writer.pass;
+    if let Some(count) = pass.count
+        && pass.received != count
+    {
+        anyhow::bail!(
+            "the products listing ended after {} products while its `count` says {count}: \
+             nothing was marked missing (what was received is stored); run again to read \
+             the listing anew",
+            pass.received
+        );
+    }
+    Ok(Some(pass.run_id))
+}
+
+impl Pass {
+    /// Takes an applied page into the pass, its entries into `items`.
+    fn take(&mut self, page: ReadPage, items: &mut Vec<Entry>) {
+        self.page = page.number;
+        self.received += page.entries.len() as u64;
+        self.next = page.next;
+        if page.count.is_some() {
+            self.count = page.count;
+        }
+        items.extend(page.entries);
+    }
 }
 
 /// The write transaction kept open across batches (see [`COMMIT_EVERY_ITEMS`]).
@@ -218,6 +427,10 @@ struct Writer {
     /// The figures as last committed.
     committed: Stats,
     run_id: i32,
+    /// The checkpoint the pass's position is saved to.
+    checkpoint: String,
+    /// Where the pass stands after the last page applied (committed with it).
+    pass: Pass,
 }
 
 impl Writer {
@@ -241,10 +454,24 @@ impl Writer {
         Ok(())
     }
 
-    /// Commits the open transaction, if any, with the run's figures.
+    /// Commits the open transaction, if any, with the run's figures and the position.
     async fn commit(&mut self, stats: &Stats) -> Result<(), DbErr> {
         if let Some((txn, _)) = self.open.take() {
             save_figures(&txn, self.run_id, stats).await?;
+            if self.pass.next.is_some() {
+                let position = serde_json::to_value(&self.pass)
+                    .map_err(|e| DbErr::Custom(format!("cannot save the position: {e}")))?;
+                checkpoint::save(
+                    &txn,
+                    &self.checkpoint,
+                    self.run_id,
+                    position,
+                    self.pass.received,
+                )
+                .await?;
+            } else {
+                checkpoint::clear(&txn, &self.checkpoint).await?;
+            }
             txn.commit().await?;
             self.committed = stats.clone();
         }
@@ -334,6 +561,8 @@ fn shown_id(external_id: Option<i64>, raw: &RawItem) -> Option<String> {
 struct ReadPage {
     number: u32,
     count: Option<u64>,
+    /// The next page's URL, `None` on the last page.
+    next: Option<String>,
     entries: Vec<Entry>,
 }
 
@@ -366,10 +595,14 @@ impl CategoryPlan {
         }
     }
 
-    /// Whether the category resolves, for the content hash: an unknown category that
-    /// later becomes known changes the product.
-    fn resolved(&self) -> bool {
-        matches!(self, CategoryPlan::Known(_) | CategoryPlan::Create { .. })
+    /// The local category a stored product must have to be unchanged; `Err` when it
+    /// does not exist yet (the product is written, its category created).
+    fn local(&self) -> Result<Option<i32>, ()> {
+        match self {
+            CategoryPlan::Known(local) => Ok(Some(*local)),
+            CategoryPlan::None | CategoryPlan::Unknown(_) => Ok(None),
+            CategoryPlan::Create { .. } => Err(()),
+        }
     }
 }
 
@@ -383,11 +616,13 @@ impl Hash {
 }
 
 /// What is stored and compared: the digest of the item's bytes as received (taken on
-/// the fetch side) and whether its category resolves.
-fn content_hash(digest: &[u8; 32], plan: &CategoryPlan) -> Hash {
+/// the fetch side). Whether the category resolves is compared on the row itself (see
+/// [`CategoryPlan::local`]), so the hash never depends on the order pages came in. The
+/// suffix keeps the hashes stored before that rule.
+fn content_hash(digest: &[u8; 32]) -> Hash {
     let mut h = Sha256::new();
     h.update(digest);
-    h.update(if plan.resolved() { b"|cat" } else { b"|---" });
+    h.update(b"|cat");
     let mut out = Hash([0; 64]);
     // 32 bytes always fit 64 hex digits.
     let _ = hex::encode_to_slice(h.finalize(), &mut out.0);
@@ -414,16 +649,19 @@ struct Mapping {
     external_id: i64,
     content_hash: Option<String>,
     sync_status: SyncStatus,
+    /// The stored product's category.
+    category_id: Option<i32>,
 }
 
-impl From<external_product::Model> for Mapping {
-    fn from(m: external_product::Model) -> Mapping {
+impl Mapping {
+    fn of(m: external_product::Model, category_id: Option<i32>) -> Mapping {
         Mapping {
             id: m.id,
             product_id: m.product_id,
             external_id: m.external_id,
             content_hash: m.content_hash,
             sync_status: m.sync_status,
+            category_id,
         }
     }
 }
@@ -444,6 +682,11 @@ async fn existing_mappings(
                 C::ContentHash,
                 C::SyncStatus,
             ])
+            .column_as(product::Column::CategoryId, "category_id")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                sea_orm::RelationTrait::def(&external_product::Relation::Product),
+            )
             .filter(C::ExternalId.is_in(chunk.iter().copied()))
             .into_model::<Mapping>()
             .all(db)
@@ -513,14 +756,25 @@ async fn apply_page(
             }
         };
         let plan = CategoryPlan::of(state, &record.category);
-        let hash = content_hash(&entry.digest, &plan);
+        let hash = content_hash(&entry.digest);
         if let Some(m) = existing.get(&record.external_id)
             && m.content_hash.as_deref() == Some(hash.as_str())
             && m.sync_status == SyncStatus::Synced
+            && plan.local() == Ok(m.category_id)
         {
             page.unchanged += 1;
             unchanged.push(m.id);
             continue;
+        }
+        if !record.warnings.is_empty() {
+            issues.push(ItemIssue {
+                warning: true,
+                ..issue(
+                    shown_id(entry.external_id, &entry.raw),
+                    record.warnings.join("; "),
+                    &entry.raw,
+                )
+            });
         }
         if let CategoryPlan::Unknown(cat) = plan {
             issues.push(ItemIssue {
@@ -962,7 +1216,7 @@ async fn apply_item(
             Ok(ItemOutcome {
                 created: true,
                 new_category,
-                mapping: Some(mapping.into()),
+                mapping: Some(Mapping::of(mapping, category_id)),
             })
         }
     }
@@ -987,18 +1241,46 @@ async fn create_category(
     Ok(category.id)
 }
 
-/// After a complete run: products it did not see become unavailable and `missing`.
-async fn mark_missing(db: &DatabaseConnection, run_id: i32) -> Result<u64, DbErr> {
+/// What the end of a complete pass did about the products it did not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    /// This many became unavailable and `missing`.
+    Marked(u64),
+    /// None did: `would` of the `stored` products would have, more than the rule allows.
+    Withheld { would: u64, stored: u64 },
+}
+
+/// After a complete pass: the products no run of it saw (run ids from `pass_run_id` on)
+/// become unavailable and `missing`, unless they are more than `rule` allows.
+async fn mark_missing(
+    db: &DatabaseConnection,
+    pass_run_id: i32,
+    rule: MissingRule,
+) -> Result<Missing, DbErr> {
     let not_seen = || {
         Condition::all()
             .add(
                 Condition::any()
                     .add(external_product::Column::LastSeenRunId.is_null())
-                    .add(external_product::Column::LastSeenRunId.ne(run_id)),
+                    .add(external_product::Column::LastSeenRunId.lt(pass_run_id)),
             )
             .add(external_product::Column::SyncStatus.ne(SyncStatus::Missing))
     };
     let txn = begin_write(db).await?;
+    let would = ExternalProduct::find()
+        .filter(not_seen())
+        .count(&txn)
+        .await?;
+    if would == 0 {
+        return Ok(Missing::Marked(0));
+    }
+    let stored = ExternalProduct::find()
+        .filter(external_product::Column::SyncStatus.ne(SyncStatus::Missing))
+        .count(&txn)
+        .await?;
+    if !rule.allow_any && would as f64 > rule.max_share * stored as f64 {
+        return Ok(Missing::Withheld { would, stored });
+    }
     Product::update_many()
         .col_expr(product::Column::IsAvailable, Expr::value(false))
         .col_expr(product::Column::UpdatedAt, Utc::now().into())
@@ -1022,7 +1304,53 @@ async fn mark_missing(db: &DatabaseConnection, run_id: i32) -> Result<u64, DbErr
         .exec(&txn)
         .await?;
     txn.commit().await?;
-    Ok(marked.rows_affected)
+    Ok(Missing::Marked(marked.rows_affected))
+}
+
+/// Products of the pass left without a category because it was unknown when they were
+/// written, linked to it now that it is known (a category created by a product later
+/// in the listing): the result does not depend on the order pages came in.
+async fn link_late_categories(db: &DatabaseConnection, pass_run_id: i32) -> Result<u64, DbErr> {
+    use external_category::Column as Ec;
+    use external_product::Column as Ep;
+    use sea_orm::sea_query::ExprTrait;
+    let mapped = || {
+        Query::select()
+            .from(external_product::Entity)
+            .inner_join(
+                external_category::Entity,
+                Expr::col((external_category::Entity, Ec::ExternalId))
+                    .equals((external_product::Entity, Ep::ExternalCategoryId)),
+            )
+            .to_owned()
+    };
+    let category_of_product = mapped()
+        .column((external_category::Entity, Ec::CategoryId))
+        .and_where(
+            Expr::col((external_product::Entity, Ep::ProductId))
+                .equals((product::Entity, product::Column::Id)),
+        )
+        .limit(1)
+        .to_owned();
+    let late = mapped()
+        .column((external_product::Entity, Ep::ProductId))
+        .and_where(Expr::col((external_product::Entity, Ep::LastSeenRunId)).gte(pass_run_id))
+        .to_owned();
+    let txn = begin_write(db).await?;
+    let linked = Product::update_many()
+        .col_expr(
+            product::Column::CategoryId,
+            Expr::SubQuery(
+                None,
+                Box::new(category_of_product.into_sub_query_statement()),
+            ),
+        )
+        .filter(product::Column::CategoryId.is_null())
+        .filter(product::Column::Id.in_subquery(late))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(linked.rows_affected)
 }
 
 #[cfg(test)]

@@ -56,6 +56,10 @@ pub enum RunStatusKind {
 pub struct RunReport {
     pub run_id: i32,
     pub status: RunStatusKind,
+    /// What the user must know about a run that did its work but held something back
+    /// (stored as the run's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     #[serde(flatten)]
     pub stats: Stats,
 }
@@ -226,9 +230,22 @@ impl Run {
         outcome: anyhow::Result<bool>,
         interrupted: String,
     ) -> Result<RunReport, RunError> {
+        self.conclude_noted(db, stats, outcome, interrupted, None)
+            .await
+    }
+
+    /// As [`Run::conclude`], a succeeded run carrying `note` as its message.
+    pub async fn conclude_noted(
+        self,
+        db: &DatabaseConnection,
+        stats: Stats,
+        outcome: anyhow::Result<bool>,
+        interrupted: String,
+        note: Option<String>,
+    ) -> Result<RunReport, RunError> {
         let run_id = self.id;
         let (status, kind, message) = match outcome {
-            Ok(true) => (RunStatus::Succeeded, RunStatusKind::Succeeded, None),
+            Ok(true) => (RunStatus::Succeeded, RunStatusKind::Succeeded, note),
             Ok(false) => (
                 RunStatus::Interrupted,
                 RunStatusKind::Interrupted,
@@ -245,10 +262,11 @@ impl Run {
                 });
             }
         };
-        self.finish(db, &stats, status, message).await?;
+        self.finish(db, &stats, status, message.clone()).await?;
         Ok(RunReport {
             run_id,
             status: kind,
+            message: message.filter(|_| kind == RunStatusKind::Succeeded),
             stats,
         })
     }

@@ -9,7 +9,7 @@ use entity::{
 };
 use sagasync::db::Use;
 use sagasync::sync::categories::sync_categories;
-use sagasync::sync::products::{ProductSyncOptions, sync_products};
+use sagasync::sync::products::{MissingRule, ProductSyncOptions, sync_products};
 use sagasync::sync::{Interrupt, RunError, RunReport, RunStatusKind, no_observer};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -22,9 +22,8 @@ use crate::on_every_backend;
 
 fn opts(site_id: Option<i64>) -> ProductSyncOptions {
     ProductSyncOptions {
-        endpoint: "b2c/products/".into(),
-        page_size: 100,
         site_id,
+        ..ProductSyncOptions::default()
     }
 }
 
@@ -396,7 +395,24 @@ async fn products_not_seen_by_a_complete_run_become_missing_and_come_back(db: Te
 
     let fewer = MockServer::start().await;
     mount_product_pages(&fewer, &[vec![p(1)]]).await;
-    let partial = products(&conn, &fewer).await.stats;
+    // Two thirds of the catalog gone is past the guard: it takes --allow-missing.
+    let allow = ProductSyncOptions {
+        missing: MissingRule {
+            allow_any: true,
+            ..MissingRule::default()
+        },
+        ..opts(None)
+    };
+    let partial = sync_products(
+        &conn,
+        &b2b_client(&fewer.uri(), 0, 5000),
+        &allow,
+        no_observer(),
+        &Interrupt::new(),
+    )
+    .await
+    .expect("the run completes")
+    .stats;
     assert_eq!(partial.missing, 2);
     let (gone, link) = product_row(&conn, 2).await.expect("never deleted");
     assert_eq!(

@@ -248,9 +248,8 @@ async fn a_sync_through_transient_faults_gets_every_product() {
         };
         let client = sagasync::b2b::B2bClient::new(&settings, key).expect("client");
         let opts = ProductSyncOptions {
-            endpoint: "b2c/products/".into(),
             page_size: 50,
-            site_id: None,
+            ..ProductSyncOptions::default()
         };
 
         let report = sync_products(&conn, &client, &opts, no_observer(), &Interrupt::new())
