@@ -1,5 +1,46 @@
-//! Text helpers shared by search and matching: folding for accent- and case-insensitive
-//! comparison.
+//! Text helpers: folding for accent- and case-insensitive comparison (search and
+//! matching), and the one rule for NUL characters in upstream text.
+
+use serde_json::Value;
+
+/// The warning a record gets when NUL characters were removed from it.
+pub const NUL_REMOVED: &str = "NUL characters removed from the record";
+
+/// Whether a string (or key) of `v` holds a NUL character.
+pub fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Removes the NUL characters of every string (and key) of `v`: PostgreSQL refuses them
+/// in text and JSON where the other backends store them, so every backend gets the same
+/// rows. True when there were any (the caller records a warning).
+pub fn strip_nul(v: &mut Value) -> bool {
+    match v {
+        Value::String(s) if s.contains('\0') => {
+            s.retain(|c| c != '\0');
+            true
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |any, v| strip_nul(v) | any),
+        Value::Object(map) => {
+            let mut any = map.values_mut().fold(false, |any, v| strip_nul(v) | any);
+            if map.keys().any(|k| k.contains('\0')) {
+                let entries = std::mem::take(map);
+                *map = entries
+                    .into_iter()
+                    .map(|(k, v)| (k.replace('\0', ""), v))
+                    .collect();
+                any = true;
+            }
+            any
+        }
+        _ => false,
+    }
+}
 
 /// Lower case, accents removed, every run of non-alphanumerics one space, trimmed:
 /// `Développeur / Développeuse` gives `developpeur developpeuse`.
@@ -32,6 +73,16 @@ pub fn search_text<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_are_removed_everywhere_in_a_record() {
+        let mut v = serde_json::json!({"a": "x\0y", "b": [1, "\0"], "c\0": {"d": "e"}});
+        assert!(has_nul(&v));
+        assert!(strip_nul(&mut v));
+        assert!(!has_nul(&v));
+        assert_eq!(v, serde_json::json!({"a": "xy", "b": [1, ""], "c": {"d": "e"}}));
+        assert!(!strip_nul(&mut v));
+    }
 
     #[test]
     fn folding_ignores_case_accents_and_punctuation() {

@@ -44,6 +44,18 @@ pub fn read_payload(items: &[Value]) -> Payload {
     let mut by_id: BTreeMap<i64, (usize, CategoryRecord)> = BTreeMap::new();
     let mut issues = Vec::new();
     for (index, raw) in items.iter().enumerate() {
+        let cleaned;
+        let raw = if crate::text::has_nul(raw) {
+            let mut clean = raw.clone();
+            crate::text::strip_nul(&mut clean);
+            if let Some(id) = external_id(&clean) {
+                issues.push(warning(id, crate::text::NUL_REMOVED.to_owned()));
+            }
+            cleaned = clean;
+            &cleaned
+        } else {
+            raw
+        };
         match parse_category(raw) {
             Ok(rec) => {
                 if by_id.contains_key(&rec.external_id) {

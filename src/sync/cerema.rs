@@ -411,8 +411,9 @@ fn read_page<R: Row>(
 ) -> Vec<Item<R>> {
     let mut items: Vec<Item<R>> = Vec::with_capacity(results.len());
     let mut index: HashMap<i64, usize> = HashMap::new();
-    for raw in results {
+    for mut raw in results {
         stats.total += 1;
+        let nul = crate::text::strip_nul(&mut raw);
         let read = match R::read(&raw) {
             Ok(read) => read,
             Err(refused) => {
@@ -423,7 +424,8 @@ fn read_page<R: Row>(
             }
         };
         let id = read.record.id();
-        for w in read.warnings {
+        let nul = nul.then(|| crate::text::NUL_REMOVED.to_owned());
+        for w in read.warnings.into_iter().chain(nul) {
             let i = issue(Some(id.to_string()), w, &raw, true);
             stats.push_issue(i.clone());
             issues.push(i);

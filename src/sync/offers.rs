@@ -442,8 +442,9 @@ impl Walk<'_> {
         let mut stats = Stats::default();
         let mut issues = Vec::new();
         let mut items = Vec::new();
-        for raw in page.offers {
+        for mut raw in page.offers {
             stats.total += 1;
+            let nul = crate::text::strip_nul(&mut raw);
             match parse::offer(&raw) {
                 Err(reason) => {
                     let id = raw.get("id").map(|v| v.to_string());
@@ -455,7 +456,8 @@ impl Walk<'_> {
                         self.duplicates += 1;
                         continue;
                     }
-                    for w in warnings {
+                    let nul = nul.then(|| crate::text::NUL_REMOVED.to_owned());
+                    for w in warnings.into_iter().chain(nul) {
                         push(
                             &mut stats,
                             &mut issues,

@@ -491,7 +491,40 @@ async fn the_export_gives_back_the_sandbox_records(db: TestDb) {
     assert_eq!(exported, expected);
 }
 
+/// PostgreSQL refuses NUL characters in text and JSON, the others store them: they are
+/// removed everywhere, with a warning, so every backend holds the same rows.
+async fn nul_characters_are_removed_with_a_warning(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    let mut odd = user(1);
+    odd["email"] = json!("agent\u{0}1@ddt-01.gouv.fr");
+    odd["note\u{0}"] = json!(["a\u{0}b"]);
+    Mock::given(path(USERS))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "count": 2, "next": null, "results": [odd, user(2)]
+        })))
+        .mount(&server)
+        .await;
+
+    let report = sync_users(&conn, &client(&server.uri(), 0), &opts())
+        .await
+        .expect("the run completes");
+
+    assert_eq!(
+        (report.run.stats.created, report.run.stats.warnings),
+        (2, 1)
+    );
+    let stored = CeremaUser::find_by_id(1)
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.email.as_deref(), Some("agent1@ddt-01.gouv.fr"));
+    assert_eq!(stored.raw["note"], json!(["ab"]));
+}
+
 on_every_backend!(
+    nul_characters_are_removed_with_a_warning,
     next_links_are_cleaned_and_followed_to_the_last_page,
     a_run_that_fails_on_page_3_is_continued_from_page_3,
     restart_starts_over_and_max_pages_leaves_a_position,

@@ -338,7 +338,44 @@ async fn a_query_runs_once_a_day_unless_forced(db: TestDb) {
     assert!(matches!(forced, Collected::Done(_)));
 }
 
+async fn nul_characters_in_an_offer_are_removed_with_a_warning(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    mount_token(&server, 1499, 1).await;
+    let mut odd = offer("O1");
+    odd["intitule"] = json!("Cuisinier\u{0} de nuit");
+    odd["competences"][0]["libelle"] = json!("Préparer\u{0}");
+    Mock::given(path(SEARCH))
+        .respond_with(page(0, vec![odd, offer("O2")], 2))
+        .mount(&server)
+        .await;
+    let client = FtClient::new(settings(&server)).expect("client");
+
+    let report = done(run_collect(&conn, &client, &cuisinier(), &opts(), None).await);
+
+    assert_eq!(
+        (report.run.stats.created, report.run.stats.warnings),
+        (2, 1)
+    );
+    let stored = JobOffer::find_by_id("O1".to_owned())
+        .one(&conn)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(stored.intitule.as_deref(), Some("Cuisinier de nuit"));
+    let skills: Vec<String> = JobOfferSkill::find()
+        .filter(job_offer_skill::Column::OfferId.eq("O1"))
+        .all(&conn)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|s| s.libelle)
+        .collect();
+    assert!(skills.contains(&"Préparer".to_owned()), "{skills:?}");
+}
+
 on_every_backend!(
+    nul_characters_in_an_offer_are_removed_with_a_warning,
     pages_follow_content_range_to_the_last_short_page,
     nothing_found_is_a_204_and_an_empty_run,
     a_changed_offer_is_updated_with_its_skills_and_a_bad_one_recorded,

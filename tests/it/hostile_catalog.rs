@@ -7,6 +7,7 @@ use entity::external_product::SyncStatus;
 use entity::prelude::*;
 use entity::sync_run::RunStatus;
 use entity::{external_product, product, sync_error};
+use sagasync::sync::categories::sync_categories;
 use sagasync::sync::products::{MissingRule, ProductSyncOptions, sync_products};
 use sagasync::sync::{Interrupt, RunError, RunReport, no_observer};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -394,7 +395,41 @@ async fn a_resync_of_an_unchanged_listing_changes_nothing_whatever_the_page_orde
     );
 }
 
+async fn nul_characters_in_categories_are_removed_with_a_warning(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/b2c/categories/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": 1, "name": "Épi\u{0}cerie", "description": "d\u{0}"},
+            {"id": 2, "name": "Riz", "parent_id": 1},
+        ])))
+        .mount(&server)
+        .await;
+
+    let report = sync_categories(
+        &conn,
+        &b2b_client(&server.uri(), 0, 5000),
+        "b2c/categories/",
+        no_observer(),
+        &Interrupt::new(),
+    )
+    .await
+    .expect("the run completes");
+
+    assert_eq!((report.stats.created, report.stats.warnings), (2, 1));
+    let mut names: Vec<String> = Category::find()
+        .all(&conn)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Riz", "Épicerie"]);
+}
+
 on_every_backend!(
+    nul_characters_in_categories_are_removed_with_a_warning,
     a_bad_answer_never_marks_products_missing,
     a_run_that_would_unpublish_much_of_the_catalog_does_not,
     an_unfinished_pass_resumes_at_the_first_page_not_committed,
