@@ -428,7 +428,50 @@ async fn nul_characters_in_categories_are_removed_with_a_warning(db: TestDb) {
     assert_eq!(names, ["Riz", "Épicerie"]);
 }
 
+/// The sandbox's products name their categories in every way (ids, objects with a
+/// name): synced without `sync-categories` first, a second run must find them all
+/// unchanged, whatever batches the first run's pages fell into.
+async fn a_catalog_synced_without_its_categories_is_unchanged_the_second_time(db: TestDb) {
+    let conn = db.open().await;
+    let config = sagasync::sandbox::SandboxConfig {
+        seed: 11,
+        categories: 60,
+        products: 3_000,
+        api_key: TEST_API_KEY.into(),
+        ..sagasync::sandbox::SandboxConfig::default()
+    };
+    let sandbox = sagasync::sandbox::Sandbox::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .expect("the sandbox starts");
+    let client = b2b_client(&sandbox.b2b_url(), 0, 10_000);
+    let run = || async {
+        sync_products(
+            &conn,
+            &client,
+            &ProductSyncOptions::default(),
+            no_observer(),
+            &Interrupt::new(),
+        )
+        .await
+        .expect("the run completes")
+        .stats
+    };
+
+    let first = run().await;
+    let second = run().await;
+
+    assert_eq!(first.total, 3_000);
+    assert_eq!(
+        (second.updated, second.unchanged),
+        (0, first.created + first.updated),
+        "first run: {} created, {} updated",
+        first.created,
+        first.updated
+    );
+}
+
 on_every_backend!(
+    a_catalog_synced_without_its_categories_is_unchanged_the_second_time,
     nul_characters_in_categories_are_removed_with_a_warning,
     a_bad_answer_never_marks_products_missing,
     a_run_that_would_unpublish_much_of_the_catalog_does_not,
