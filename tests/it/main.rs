@@ -15,6 +15,7 @@ mod demo;
 mod france_travail;
 mod ft_collect;
 mod ft_sandbox;
+mod hostile_http;
 mod inspect;
 mod keys;
 mod migrations;
