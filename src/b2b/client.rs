@@ -297,3 +297,29 @@ impl ProductPages {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_is_not_a_products_page_is_a_retryable_error() {
+        let read = |body: &'static str| read_product_page("http://x/p", &Bytes::from(body));
+        let page = read(r#"{"count": 1, "next": null, "results": [{"id": 1}]}"#).expect("a page");
+        assert_eq!(page.items.len(), 1);
+        for (body, undecodable) in [
+            ("<!DOCTYPE html><html><body>Maintenance</body></html>", true),
+            (r#"{"count": 1, "next": null, "results": [{"id""#, true),
+            (r#"{"count": 1, "next": null, "results": "none"}"#, false),
+            ("42", false),
+        ] {
+            let err = read(body).expect_err(body);
+            assert!(err.is_retryable(), "{err}");
+            assert_eq!(
+                matches!(err, FetchError::Undecodable { .. }),
+                undecodable,
+                "{err}"
+            );
+        }
+    }
+}

@@ -342,3 +342,44 @@ fn read_search_page(
         raw,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_answer_without_a_token_is_a_retryable_error() {
+        let url = "http://x/token";
+        assert_eq!(
+            read_token(url, br#"{"access_token": "t", "expires_in": 60}"#).expect("a token"),
+            ("t".to_owned(), 60)
+        );
+        assert_eq!(
+            read_token(url, br#"{"access_token": "t"}"#)
+                .expect("a token")
+                .1,
+            1499
+        );
+        for body in [&b"<html>Maintenance</html>"[..], b"{\"access_tok", b"{}"] {
+            let err = read_token(url, body).expect_err("not a token");
+            assert!(err.is_retryable(), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_search_page_cut_short_is_a_retryable_error() {
+        let url = "http://x/search";
+        let headers = reqwest::header::HeaderMap::new();
+        let read = |status: u16, body: &'static str| {
+            let status = StatusCode::from_u16(status).expect("a status");
+            read_search_page(url, status, &headers, Bytes::from(body))
+        };
+        let empty = read(204, "").expect("nothing");
+        assert_eq!((empty.offers.len(), empty.total), (0, Some(0)));
+        let page = read(206, r#"{"resultats": [{"id": "1"}]}"#).expect("a page");
+        assert_eq!(page.offers.len(), 1);
+        let err = read(200, r#"{"resultats": [{"id": "1"#).expect_err("cut");
+        assert!(matches!(err, FetchError::Undecodable { .. }), "{err}");
+        assert!(err.is_retryable());
+    }
+}

@@ -4,13 +4,16 @@ use crate::helpers::{Backend, TestDb, run, sagasync, stderr};
 
 const NOWHERE: &str = "http://127.0.0.1:9";
 
+/// Arguments, environment, and what the refusal must say.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[tokio::test]
 async fn bad_timeouts_retries_and_caps_exit_2_saying_what_is_allowed() {
     let Some(db) = TestDb::create(Backend::Sqlite).await else {
         return;
     };
     let timeout = "must be a number of seconds greater than 0";
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[Case] = &[
         (&["sync-products", "--api-timeout", "0"], &[], timeout),
         (&["sync-products", "--api-timeout=-1"], &[], timeout),
         (&["sync-products", "--api-timeout", "NaN"], &[], timeout),
