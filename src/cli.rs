@@ -20,6 +20,7 @@ use crate::commands::{
     skills::{MatchSkillsArgs, RomeArgs},
 };
 use crate::db::DEFAULT_DATABASE_URL;
+use crate::http::{DEFAULT_MAX_RESPONSE_MB, HttpOptions};
 use crate::secret::Secret;
 
 /// Default B2B inventory API, as the original Django app has it.
@@ -72,23 +73,83 @@ pub struct GlobalArgs {
     )]
     pub encryption_key: Option<Secret>,
 
-    /// Timeout of one request to the B2B API, in seconds
+    /// Timeout of one request to the B2B API, in seconds (more than 0, at most 86400)
     #[arg(
         long,
         env = "INVENTORY_API_TIMEOUT",
         default_value_t = 30.0,
+        value_parser = timeout_secs,
         global = true
     )]
     pub api_timeout: f64,
 
-    /// Retries of one failed request to the B2B API
+    /// Retries of one failed request to the B2B API (0 to 20)
     #[arg(
         long,
         env = "INVENTORY_API_MAX_RETRIES",
         default_value_t = 3,
+        value_parser = retries,
         global = true
     )]
     pub api_max_retries: u32,
+
+    /// Largest answer read from an upstream API, in MiB (1 to 4096); a larger one stops the run
+    #[arg(
+        long,
+        env = "SAGASYNC_MAX_RESPONSE_MB",
+        default_value_t = DEFAULT_MAX_RESPONSE_MB,
+        value_parser = response_mb,
+        global = true
+    )]
+    pub max_response_mb: u64,
+}
+
+impl GlobalArgs {
+    /// What every upstream client takes from the global settings (the body cap).
+    pub fn http_options(&self) -> HttpOptions {
+        HttpOptions::max_response_mb(self.max_response_mb)
+    }
+}
+
+/// Longest timeout accepted, in seconds (a day).
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+/// Most retries accepted for one request: with the backoff capped at two minutes, more
+/// would hang a run for hours on a dead upstream.
+const MAX_RETRIES: u32 = 20;
+/// Largest body cap accepted, in MiB.
+const MAX_RESPONSE_MB: u64 = 4096;
+
+/// A request timeout: seconds, more than 0 (and not so small it rounds to nothing),
+/// finite, at most a day. Used by every `*_TIMEOUT` setting.
+pub fn timeout_secs(s: &str) -> Result<f64, String> {
+    let allowed =
+        || format!("must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}");
+    let v: f64 = s.trim().parse().map_err(|_| allowed())?;
+    match std::time::Duration::try_from_secs_f64(v) {
+        Ok(d) if !d.is_zero() && v <= MAX_TIMEOUT_SECS => Ok(v),
+        _ => Err(allowed()),
+    }
+}
+
+/// Retries of one request: a whole number from 0 to [`MAX_RETRIES`]. Used by every
+/// `*_MAX_RETRIES` setting.
+pub fn retries(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n <= MAX_RETRIES => Ok(n),
+        _ => Err(format!(
+            "must be a whole number of retries from 0 to {MAX_RETRIES}"
+        )),
+    }
+}
+
+/// The body cap: a whole number of MiB from 1 to [`MAX_RESPONSE_MB`].
+pub fn response_mb(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=MAX_RESPONSE_MB).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number of MiB from 1 to {MAX_RESPONSE_MB}"
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,6 +201,28 @@ mod tests {
     }
 
     #[test]
+    fn settings_that_cannot_work_are_refused() {
+        for ok in ["30", "0.5", "86400", " 2 "] {
+            assert!(timeout_secs(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            "0", "-1", "NaN", "inf", "-inf", "1e-12", "86401", "", "soon",
+        ] {
+            let err = timeout_secs(bad).expect_err(bad);
+            assert!(err.contains("greater than 0"), "{bad:?}: {err}");
+        }
+        assert_eq!(retries("0"), Ok(0));
+        assert_eq!(retries("20"), Ok(20));
+        for bad in ["21", "-1", "1000000", "three"] {
+            assert!(retries(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(response_mb("64"), Ok(64));
+        for bad in ["0", "4097", "-1", "1.5"] {
+            assert!(response_mb(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn every_setting_shows_its_variable_in_help() {
         let help = Cli::command().render_long_help().to_string();
         for var in [
@@ -149,6 +232,7 @@ mod tests {
             "INVENTORY_ENCRYPTION_KEY",
             "INVENTORY_API_TIMEOUT",
             "INVENTORY_API_MAX_RETRIES",
+            "SAGASYNC_MAX_RESPONSE_MB",
         ] {
             assert!(help.contains(var), "{var} missing from --help");
         }

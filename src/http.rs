@@ -1,16 +1,30 @@
-//! HTTP plumbing shared by every upstream client: typed fetch errors, one JSON GET, and
-//! retries with exponential backoff and jitter that honour `Retry-After`.
+//! HTTP plumbing shared by every upstream client: the one reqwest client and its
+//! redirect policy, typed fetch errors, bodies read under a size cap, and retries with
+//! exponential backoff and jitter that honour `Retry-After`.
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
+use bytes::{Bytes, BytesMut};
 use serde_json::Value;
+use url::Url;
 
 /// First pause before a retry; doubled at each attempt, with jitter.
 pub const RETRY_MIN_DELAY: Duration = Duration::from_millis(500);
 /// Longest pause between two attempts, `Retry-After` included.
 pub const RETRY_MAX_DELAY: Duration = Duration::from_secs(120);
+/// Redirects followed in one chain, all on the origin of its first URL.
+pub const MAX_REDIRECTS: usize = 5;
+/// Largest answer read by default (`SAGASYNC_MAX_RESPONSE_MB`), in MiB.
+pub const DEFAULT_MAX_RESPONSE_MB: u64 = 64;
+/// How every client introduces itself.
+pub const USER_AGENT: &str = concat!("sagasync/", env!("CARGO_PKG_VERSION"));
+const MIB: u64 = 1024 * 1024;
+/// How much of a non-2xx body is read (for its excerpt); the rest is left unread.
+const ERROR_BODY_BYTES: u64 = 64 * 1024;
+/// Most memory reserved up front from a `Content-Length`; past it, the buffer grows.
+const PREALLOCATE_BYTES: u64 = 4 * MIB;
 /// How much of a response body an error message quotes.
 const EXCERPT_CHARS: usize = 160;
 
@@ -32,7 +46,45 @@ impl RetryPolicy {
     }
 }
 
-/// Why one request failed. Retryable: timeouts, connection errors, 5xx and 429.
+/// What every client takes besides its own settings: the body cap and the pauses
+/// between retries. Given to a client by its `with_http_options`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// Largest body read from one answer, in bytes.
+    pub max_response_bytes: u64,
+    pub retry_min_delay: Duration,
+    pub retry_max_delay: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions::max_response_mb(DEFAULT_MAX_RESPONSE_MB)
+    }
+}
+
+impl HttpOptions {
+    /// The defaults, with answers capped at `mb` MiB.
+    pub fn max_response_mb(mb: u64) -> Self {
+        HttpOptions {
+            max_response_bytes: mb.saturating_mul(MIB),
+            retry_min_delay: RETRY_MIN_DELAY,
+            retry_max_delay: RETRY_MAX_DELAY,
+        }
+    }
+
+    /// `max_retries` retries, paced by these delays.
+    pub fn retry_policy(&self, max_retries: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_retries,
+            min_delay: self.retry_min_delay,
+            max_delay: self.retry_max_delay,
+        }
+    }
+}
+
+/// Why one request failed. Retryable: timeouts, connection errors, 5xx and 429, and a
+/// 200 whose body is not what was expected (a maintenance page, a cut answer). Never
+/// retried: a redirect refused, an answer over the size cap, other statuses.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("{url}: no answer within the timeout ({}s)", timeout.as_secs_f64())]
@@ -52,14 +104,44 @@ pub enum FetchError {
         reason: String,
         excerpt: String,
     },
+    /// JSON, but not of the shape expected (said by the upstream's parse module).
+    #[error("unexpected answer from {url}: {reason}")]
+    Shape { url: String, reason: String },
+    #[error(
+        "{url}: redirected to {target}, another origin: not followed (credentials are only sent to {origin})"
+    )]
+    ForeignRedirect {
+        url: String,
+        target: String,
+        origin: String,
+    },
+    #[error("{url}: redirected to {target}, already visited: a redirect loop, not followed")]
+    RedirectLoop { url: String, target: String },
+    #[error("{url}: more than {limit} redirects (the last to {target}): not followed")]
+    TooManyRedirects {
+        url: String,
+        target: String,
+        limit: usize,
+    },
+    #[error(
+        "{url}: the answer is larger than {} (SAGASYNC_MAX_RESPONSE_MB): stopped reading",
+        size(*limit)
+    )]
+    TooLarge { url: String, limit: u64 },
 }
 
 impl FetchError {
     pub fn is_retryable(&self) -> bool {
         match self {
-            FetchError::Timeout { .. } | FetchError::Connection { .. } => true,
+            FetchError::Timeout { .. }
+            | FetchError::Connection { .. }
+            | FetchError::Undecodable { .. }
+            | FetchError::Shape { .. } => true,
             FetchError::Status { status, .. } => *status >= 500 || *status == 429,
-            FetchError::Undecodable { .. } => false,
+            FetchError::ForeignRedirect { .. }
+            | FetchError::RedirectLoop { .. }
+            | FetchError::TooManyRedirects { .. }
+            | FetchError::TooLarge { .. } => false,
         }
     }
 
@@ -70,12 +152,82 @@ impl FetchError {
         }
     }
 
+    /// A body of the wrong shape: `reason` comes from the upstream's parse module.
+    pub fn shape(url: &str, reason: String) -> FetchError {
+        FetchError::Shape {
+            url: url.to_owned(),
+            reason,
+        }
+    }
+
     fn retry_after(&self) -> Option<Duration> {
         match self {
             FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
+}
+
+/// `bytes` as people read a cap: whole MiB when it is some, else bytes.
+fn size(bytes: u64) -> String {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+/// Why a redirect was not followed: the source of reqwest's error, read back by
+/// [`transport_error`].
+#[derive(Debug, thiserror::Error)]
+enum RedirectRefusal {
+    #[error("redirected to {target}, another origin than {origin}")]
+    Foreign { target: String, origin: String },
+    #[error("redirected to {target} again")]
+    Loop { target: String },
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooMany { target: String },
+}
+
+/// Whether a redirect to `next` is followed, `chain` holding the URLs of the request so
+/// far, its first URL first: only on that URL's origin (scheme, host and port), never
+/// back to a URL of the chain, at most [`MAX_REDIRECTS`] times.
+fn judge_redirect(next: &Url, chain: &[Url]) -> Result<(), RedirectRefusal> {
+    let target = || next.to_string();
+    if let Some(first) = chain.first()
+        && next.origin() != first.origin()
+    {
+        return Err(RedirectRefusal::Foreign {
+            target: target(),
+            origin: first.origin().ascii_serialization(),
+        });
+    }
+    if chain.contains(next) {
+        return Err(RedirectRefusal::Loop { target: target() });
+    }
+    if chain.len() > MAX_REDIRECTS {
+        return Err(RedirectRefusal::TooMany { target: target() });
+    }
+    Ok(())
+}
+
+/// The reqwest client every upstream client uses (rustls with the ring provider), with
+/// the one redirect policy: a redirect that leaves the origin of the request's URL is
+/// an error, so no credential (`X-API-Key`, `Authorization`, a form body) ever leaves.
+pub fn client() -> Result<reqwest::Client, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        match judge_redirect(attempt.url(), attempt.previous()) {
+            Ok(()) => attempt.follow(),
+            Err(refusal) => attempt.error(refusal),
+        }
+    });
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(policy)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// The first characters of a body, on one line, for error messages.
@@ -99,6 +251,25 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 }
 
 fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> FetchError {
+    if let Some(refusal) = cause::<RedirectRefusal>(e) {
+        let url = url.to_owned();
+        return match refusal {
+            RedirectRefusal::Foreign { target, origin } => FetchError::ForeignRedirect {
+                url,
+                target: target.clone(),
+                origin: origin.clone(),
+            },
+            RedirectRefusal::Loop { target } => FetchError::RedirectLoop {
+                url,
+                target: target.clone(),
+            },
+            RedirectRefusal::TooMany { target } => FetchError::TooManyRedirects {
+                url,
+                target: target.clone(),
+                limit: MAX_REDIRECTS,
+            },
+        };
+    }
     if e.is_timeout() {
         FetchError::Timeout {
             url: url.to_owned(),
@@ -119,48 +290,110 @@ fn transport_error(url: &str, timeout: Duration, e: &reqwest::Error) -> FetchErr
     }
 }
 
-/// Sends one request and returns the body of a 2xx answer as bytes. Non-2xx answers
-/// become [`FetchError::Status`] with an excerpt of the body.
+/// The first error of type `T` in the chain of `e` (reqwest wraps the policy's error
+/// once or twice).
+fn cause<'e, T: std::error::Error + 'static>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e T> {
+    let mut current = Some(e);
+    while let Some(c) = current {
+        if let Some(found) = c.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = c.source();
+    }
+    None
+}
+
+/// What was read of a body: all of it, or its first `limit` bytes.
+enum Read {
+    Whole(Bytes),
+    Cut(Bytes),
+}
+
+/// Reads the body chunk by chunk, stopping past `limit` bytes: memory stays under
+/// `limit`, whatever the server sends.
+async fn read_at_most(
+    response: &mut reqwest::Response,
+    limit: u64,
+) -> Result<Read, reqwest::Error> {
+    let expected = response.content_length().unwrap_or(0).min(limit);
+    let mut body = BytesMut::with_capacity(expected.min(PREALLOCATE_BYTES) as usize);
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit.saturating_sub(body.len() as u64);
+        if chunk.len() as u64 > room {
+            body.extend_from_slice(&chunk[..room as usize]);
+            return Ok(Read::Cut(body.freeze()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Read::Whole(body.freeze()))
+}
+
+/// The body of a 2xx answer, refused at once when `Content-Length` says it is over
+/// `limit`, and as soon as it passes `limit` otherwise.
+async fn read_body(
+    response: &mut reqwest::Response,
+    url: &str,
+    timeout: Duration,
+    limit: u64,
+) -> Result<Bytes, FetchError> {
+    let too_large = || FetchError::TooLarge {
+        url: url.to_owned(),
+        limit,
+    };
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    match read_at_most(response, limit)
+        .await
+        .map_err(|e| transport_error(url, timeout, &e))?
+    {
+        Read::Whole(body) => Ok(body),
+        Read::Cut(_) => Err(too_large()),
+    }
+}
+
+/// Sends one request and returns the body of a 2xx answer as bytes, read under
+/// `max_bytes` ([`FetchError::TooLarge`] past it). Non-2xx answers become
+/// [`FetchError::Status`] with an excerpt of the body; a redirect is only followed on
+/// the request's origin (see [`client`]).
 pub async fn send_bytes(
     request: reqwest::RequestBuilder,
     url: &str,
     timeout: Duration,
-) -> Result<
-    (
-        reqwest::StatusCode,
-        reqwest::header::HeaderMap,
-        bytes::Bytes,
-    ),
-    FetchError,
-> {
-    let response = request
+    max_bytes: u64,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Bytes), FetchError> {
+    let mut response = request
         .timeout(timeout)
         .send()
         .await
         .map_err(|e| transport_error(url, timeout, &e))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| transport_error(url, timeout, &e))?;
-    if !status.is_success() {
-        let retry_after = headers
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        return Err(FetchError::Status {
-            url: url.to_owned(),
-            status: status.as_u16(),
-            excerpt: excerpt(&String::from_utf8_lossy(&body)),
-            retry_after,
-        });
+    if status.is_success() {
+        let body = read_body(&mut response, url, timeout, max_bytes).await?;
+        return Ok((status, headers, body));
     }
-    Ok((status, headers, body))
+    // Only the start matters for the excerpt: the rest is not read.
+    let (Read::Whole(start) | Read::Cut(start)) =
+        read_at_most(&mut response, ERROR_BODY_BYTES.min(max_bytes))
+            .await
+            .map_err(|e| transport_error(url, timeout, &e))?;
+    let retry_after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+    Err(FetchError::Status {
+        url: url.to_owned(),
+        status: status.as_u16(),
+        excerpt: excerpt(&String::from_utf8_lossy(&start)),
+        retry_after,
+    })
 }
 
 /// Decodes a JSON body; one that is not JSON (an HTML error page, a truncated document)
-/// is [`FetchError::Undecodable`], never "empty".
+/// is [`FetchError::Undecodable`] (retried), never "empty".
 pub fn decode_json(url: &str, body: &[u8]) -> Result<Value, FetchError> {
     serde_json::from_slice(body).map_err(|e| FetchError::Undecodable {
         url: url.to_owned(),
@@ -174,8 +407,9 @@ pub async fn send_json(
     request: reqwest::RequestBuilder,
     url: &str,
     timeout: Duration,
+    max_bytes: u64,
 ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value), FetchError> {
-    let (status, headers, body) = send_bytes(request, url, timeout).await?;
+    let (status, headers, body) = send_bytes(request, url, timeout, max_bytes).await?;
     let value = decode_json(url, &body)?;
     Ok((status, headers, value))
 }
@@ -247,5 +481,95 @@ mod tests {
         assert!(!status(404).is_retryable());
         assert!(!status(403).is_retryable());
         assert!(!status(400).is_retryable());
+        let url = String::new;
+        let undecodable = FetchError::Undecodable {
+            url: url(),
+            reason: String::new(),
+            excerpt: String::new(),
+        };
+        assert!(undecodable.is_retryable(), "a maintenance page passes");
+        assert!(FetchError::shape("u", String::new()).is_retryable());
+        for fatal in [
+            FetchError::ForeignRedirect {
+                url: url(),
+                target: url(),
+                origin: url(),
+            },
+            FetchError::RedirectLoop {
+                url: url(),
+                target: url(),
+            },
+            FetchError::TooManyRedirects {
+                url: url(),
+                target: url(),
+                limit: MAX_REDIRECTS,
+            },
+            FetchError::TooLarge {
+                url: url(),
+                limit: MIB,
+            },
+        ] {
+            assert!(!fatal.is_retryable(), "{fatal}");
+        }
+    }
+
+    #[test]
+    fn redirects_stay_on_the_first_origin_without_loops() {
+        let url = |s: &str| Url::parse(s).expect("test URL");
+        let first = url("https://api.example/v1/items/");
+        let check = |next: &str, chain: &[Url], expected: &str| {
+            let got = match judge_redirect(&url(next), chain) {
+                Ok(()) => "follow",
+                Err(RedirectRefusal::Foreign { .. }) => "foreign",
+                Err(RedirectRefusal::Loop { .. }) => "loop",
+                Err(RedirectRefusal::TooMany { .. }) => "too many",
+            };
+            assert_eq!(got, expected, "{next} after {chain:?}");
+        };
+        let one = std::slice::from_ref(&first);
+        check("https://api.example/v1/items/?page=1", one, "follow");
+        check("https://api.example:443/v2/items/", one, "follow");
+        check("https://api.example:8443/v1/items/", one, "foreign");
+        check("http://api.example/v1/items/", one, "foreign");
+        check("https://evil.example/v1/items/", one, "foreign");
+        check("https://sub.api.example/v1/items/", one, "foreign");
+        check("https://api.example/v1/items/", one, "loop");
+        let hop = url("https://api.example/v2/items/");
+        check(
+            "https://api.example/v1/items/",
+            &[first.clone(), hop.clone()],
+            "loop",
+        );
+        // The first URL decides, not the last hop.
+        check(
+            "https://api.example/v3/items/",
+            &[first.clone(), url("https://other.example/")],
+            "follow",
+        );
+        let chain = |n: usize| -> Vec<Url> {
+            (0..n)
+                .map(|i| url(&format!("https://api.example/hop/{i}")))
+                .collect()
+        };
+        check("https://api.example/last", &chain(MAX_REDIRECTS), "follow");
+        check(
+            "https://api.example/last",
+            &chain(MAX_REDIRECTS + 1),
+            "too many",
+        );
+    }
+
+    #[test]
+    fn caps_are_shown_in_mib_when_whole() {
+        assert_eq!(size(64 * MIB), "64 MiB");
+        assert_eq!(size(1000), "1000 bytes");
+        let e = FetchError::TooLarge {
+            url: "http://x/y".into(),
+            limit: 64 * MIB,
+        };
+        assert_eq!(
+            e.to_string(),
+            "http://x/y: the answer is larger than 64 MiB (SAGASYNC_MAX_RESPONSE_MB): stopped reading"
+        );
     }
 }

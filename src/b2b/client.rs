@@ -1,8 +1,11 @@
-//! The B2B inventory API client: the active key in `X-API-Key`, retries, typed errors,
-//! and `next` links followed only on the configured origin.
+//! The B2B inventory API client: the active key in `X-API-Key`, retries (a page is
+//! fetched and parsed inside them), typed errors, and `next` links (and redirects)
+//! followed only on the configured origin.
 
 use std::collections::HashSet;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -10,7 +13,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::parse::{self, ProductPage};
-use crate::http::{FetchError, RetryPolicy, decode_json, send_bytes, with_retries};
+use crate::http::{FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_retries};
 use crate::keys::ActiveKey;
 
 /// Where and how to reach the B2B inventory.
@@ -52,6 +55,7 @@ pub struct B2bClient {
     key: ActiveKey,
     policy: RetryPolicy,
     timeout: Duration,
+    max_response_bytes: u64,
 }
 
 impl std::fmt::Debug for B2bClient {
@@ -61,16 +65,6 @@ impl std::fmt::Debug for B2bClient {
             .field("key", &self.key.label())
             .finish_non_exhaustive()
     }
-}
-
-/// Builds the shared reqwest client (rustls with the ring provider).
-pub fn http_client(user_agent: &str) -> Result<reqwest::Client, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .user_agent(user_agent)
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())
 }
 
 impl B2bClient {
@@ -86,14 +80,23 @@ impl B2bClient {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let http = http_client(concat!("sagasync/", env!("CARGO_PKG_VERSION"))).map_err(bad)?;
+        let http = crate::http::client().map_err(bad)?;
+        let options = HttpOptions::default();
         Ok(B2bClient {
             http,
             base,
             key,
-            policy: RetryPolicy::new(settings.max_retries),
+            policy: options.retry_policy(settings.max_retries),
             timeout: settings.timeout,
+            max_response_bytes: options.max_response_bytes,
         })
+    }
+
+    /// The same client with another body cap and other pauses between retries.
+    pub fn with_http_options(mut self, options: HttpOptions) -> Self {
+        self.policy = options.retry_policy(self.policy.max_retries);
+        self.max_response_bytes = options.max_response_bytes;
+        self
     }
 
     pub fn key(&self) -> &ActiveKey {
@@ -126,22 +129,36 @@ impl B2bClient {
 
     /// GETs `url` (which must be on the base's origin) and decodes its JSON, with retries.
     pub async fn get(&self, url: &Url) -> Result<Value, B2bError> {
-        let body = self.get_bytes(url).await?;
-        Ok(decode_json(url.as_str(), &body)?)
+        let shown = url.as_str();
+        self.get_parsed(url, |body| decode_json(shown, body)).await
     }
 
     /// GETs `url` (which must be on the base's origin), with retries: the body of a 2xx
     /// answer, not decoded.
-    pub async fn get_bytes(&self, url: &Url) -> Result<bytes::Bytes, B2bError> {
+    pub async fn get_bytes(&self, url: &Url) -> Result<Bytes, B2bError> {
+        self.get_parsed(url, |body| Ok(body.clone())).await
+    }
+
+    /// GETs `url` (which must be on the base's origin) and reads its body with `read`,
+    /// both inside the retries: a 200 that `read` refuses (an HTML maintenance page, a
+    /// cut answer: [`FetchError::Undecodable`]; JSON of the wrong shape:
+    /// [`FetchError::Shape`]) is fetched again like a 5xx. When the retries are spent,
+    /// a wrong shape ends as [`B2bError::Shape`].
+    pub async fn get_parsed<T>(
+        &self,
+        url: &Url,
+        read: impl Fn(&Bytes) -> Result<T, FetchError>,
+    ) -> Result<T, B2bError> {
         self.check_origin(url)?;
         let headers = self.headers()?;
         let shown = url.as_str();
+        let read = &read;
         let result = with_retries(&self.policy, || {
             let request = self.http.get(url.clone()).headers(headers.clone());
             async move {
-                send_bytes(request, shown, self.timeout)
-                    .await
-                    .map(|(_, _, body)| body)
+                let (_, _, body) =
+                    send_bytes(request, shown, self.timeout, self.max_response_bytes).await?;
+                read(&body)
             }
         })
         .await;
@@ -155,6 +172,7 @@ impl B2bClient {
                 status,
                 excerpt,
             },
+            FetchError::Shape { url, reason } => B2bError::Shape { url, reason },
             other => B2bError::Fetch(other),
         })
     }
@@ -173,13 +191,13 @@ impl B2bClient {
     /// Every category (bare list, `results` or `categories`; nested `children` flattened).
     pub async fn categories(&self, endpoint: &str) -> Result<Vec<Value>, B2bError> {
         let url = self.endpoint_url(endpoint)?;
-        let body = self.get(&url).await?;
-        let items = parse::list_items(body, &["results", "categories"]).map_err(|reason| {
-            B2bError::Shape {
-                url: url.to_string(),
-                reason,
-            }
-        })?;
+        let shown = url.as_str();
+        let items = self
+            .get_parsed(&url, |body| {
+                parse::list_items(decode_json(shown, body)?, &["results", "categories"])
+                    .map_err(|reason| FetchError::shape(shown, reason))
+            })
+            .await?;
         Ok(parse::flatten_categories(items))
     }
 
@@ -244,6 +262,16 @@ fn url_digest(url: &Url) -> [u8; 32] {
     Sha256::digest(url.as_str()).into()
 }
 
+/// A products page from its body. Items stay raw slices of the body; a body the fast
+/// reading cannot decide is decoded whole, which also names what is wrong with it.
+fn read_product_page(url: &str, body: &Bytes) -> Result<ProductPage, FetchError> {
+    match parse::product_page_bytes(body) {
+        Some(page) => page,
+        None => parse::product_page(decode_json(url, body)?),
+    }
+    .map_err(|reason| FetchError::shape(url, reason))
+}
+
 /// One page, numbered from 1.
 #[derive(Debug)]
 pub struct NumberedPage {
@@ -267,17 +295,11 @@ impl ProductPages {
                 url: url.to_string(),
             });
         }
-        let body = self.client.get_bytes(&url).await?;
-        // Items stay raw slices of the body; a body the fast reading cannot decide is
-        // decoded whole, which also names what is wrong with it.
-        let page = match parse::product_page_bytes(&body) {
-            Some(page) => page,
-            None => parse::product_page(decode_json(url.as_str(), &body)?),
-        }
-        .map_err(|reason| B2bError::Shape {
-            url: url.to_string(),
-            reason,
-        })?;
+        let shown = url.as_str();
+        let page = self
+            .client
+            .get_parsed(&url, |body| read_product_page(shown, body))
+            .await?;
         if let Some(next) = page.next.as_deref() {
             let next = url.join(next).map_err(|e| B2bError::Shape {
                 url: url.to_string(),
@@ -298,5 +320,31 @@ impl ProductPages {
             page,
             next_url: self.next.as_ref().map(Url::to_string),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_that_is_not_a_products_page_is_a_retryable_error() {
+        let read = |body: &'static str| read_product_page("http://x/p", &Bytes::from(body));
+        let page = read(r#"{"count": 1, "next": null, "results": [{"id": 1}]}"#).expect("a page");
+        assert_eq!(page.items.len(), 1);
+        for (body, undecodable) in [
+            ("<!DOCTYPE html><html><body>Maintenance</body></html>", true),
+            (r#"{"count": 1, "next": null, "results": [{"id""#, true),
+            (r#"{"count": 1, "next": null, "results": "none"}"#, false),
+            ("42", false),
+        ] {
+            let err = read(body).expect_err(body);
+            assert!(err.is_retryable(), "{err}");
+            assert_eq!(
+                matches!(err, FetchError::Undecodable { .. }),
+                undecodable,
+                "{err}"
+            );
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The Cerema Portail DF client: Bearer token (given, or obtained with a username and
-//! password), retries shared with every client, and `next` links cleaned of their known
-//! quirks and followed only on the configured host.
+//! password), retries shared with every client (a page is fetched and parsed inside
+//! them), and `next` links cleaned of their known quirks and followed (like redirects)
+//! only on the configured host.
 
 use std::time::Duration;
 
@@ -10,7 +11,9 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::parse::{self, Page};
-use crate::http::{FetchError, RetryPolicy, send_json, with_retries};
+use crate::http::{
+    FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, send_json, with_retries,
+};
 use crate::secret::Secret;
 
 /// The Portail DF, as the original scripts call it.
@@ -101,6 +104,7 @@ pub struct CeremaClient {
     auth: CeremaAuth,
     policy: RetryPolicy,
     timeout: Duration,
+    max_response_bytes: u64,
     /// The `Authorization` value in use (obtained at the first request when logging in).
     header: Mutex<Option<HeaderValue>>,
 }
@@ -168,8 +172,8 @@ impl CeremaClient {
         }
         base.set_query(None);
         base.set_fragment(None);
-        let http = crate::b2b::client::http_client(concat!("sagasync/", env!("CARGO_PKG_VERSION")))
-            .map_err(bad)?;
+        let http = crate::http::client().map_err(bad)?;
+        let options = HttpOptions::default();
         let header = match &settings.auth {
             CeremaAuth::Token(token) => Some(header_value("Bearer", token.expose())?),
             CeremaAuth::Credentials { .. } => None,
@@ -178,10 +182,18 @@ impl CeremaClient {
             http,
             base,
             auth: settings.auth.clone(),
-            policy: RetryPolicy::new(settings.max_retries),
+            policy: options.retry_policy(settings.max_retries),
             timeout: settings.timeout,
+            max_response_bytes: options.max_response_bytes,
             header: Mutex::new(header),
         })
+    }
+
+    /// The same client with another body cap and other pauses between retries.
+    pub fn with_http_options(mut self, options: HttpOptions) -> Self {
+        self.policy = options.retry_policy(self.policy.max_retries);
+        self.max_response_bytes = options.max_response_bytes;
+        self
     }
 
     /// The base URL, with a trailing slash.
@@ -219,7 +231,7 @@ impl CeremaClient {
             let request = self.http.post(&url).json(body);
             let url = url.as_str();
             async move {
-                send_json(request, url, self.timeout)
+                send_json(request, url, self.timeout, self.max_response_bytes)
                     .await
                     .map(|(_, _, v)| v)
             }
@@ -273,7 +285,9 @@ impl CeremaClient {
         Ok(value)
     }
 
-    async fn get_once(&self, url: &Url, auth: HeaderValue) -> Result<Value, FetchError> {
+    /// One page, fetched and parsed inside the retries: a 200 that is not a page (an
+    /// HTML maintenance page, a cut answer, JSON of another shape) is fetched again.
+    async fn get_once(&self, url: &Url, auth: HeaderValue) -> Result<Page, FetchError> {
         let shown = url.as_str();
         with_retries(&self.policy, || {
             let request = self
@@ -282,9 +296,10 @@ impl CeremaClient {
                 .header(AUTHORIZATION, auth.clone())
                 .header(ACCEPT, "application/json");
             async move {
-                send_json(request, shown, self.timeout)
-                    .await
-                    .map(|(_, _, v)| v)
+                let (_, _, body) =
+                    send_bytes(request, shown, self.timeout, self.max_response_bytes).await?;
+                parse::page(decode_json(shown, &body)?)
+                    .map_err(|reason| FetchError::shape(shown, reason))
             }
         })
         .await
@@ -308,7 +323,7 @@ impl CeremaClient {
             let auth = self.authorization(true).await?;
             result = self.get_once(url, auth).await;
         }
-        let body = result.map_err(|e| match e {
+        result.map_err(|e| match e {
             FetchError::Status {
                 status: 401,
                 excerpt,
@@ -323,11 +338,8 @@ impl CeremaClient {
                 excerpt,
                 what: url.path().to_owned(),
             },
+            FetchError::Shape { url, reason } => CeremaError::Shape { url, reason },
             other => CeremaError::Fetch(other),
-        })?;
-        parse::page(body).map_err(|reason| CeremaError::Shape {
-            url: url.to_string(),
-            reason,
         })
     }
 }

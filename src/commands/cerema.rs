@@ -15,6 +15,7 @@ use super::sync::{
     ReportArgs, STATS_HEADER, finish_bar, interrupt_on_signals, observer, stats_row,
 };
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
+use crate::cli::{retries, timeout_secs};
 use crate::secret::Secret;
 use crate::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
 use crate::sync::{Interrupt, RunStatusKind};
@@ -68,11 +69,11 @@ pub struct CeremaConnArgs {
     /// Password of CEREMA_USERNAME
     #[arg(long, env = "CEREMA_PASSWORD", hide_env_values = true)]
     pub cerema_password: Option<Secret>,
-    /// Timeout of one request to the Cerema API, in seconds
-    #[arg(long, env = "CEREMA_API_TIMEOUT", default_value_t = 30.0)]
+    /// Timeout of one request to the Cerema API, in seconds (more than 0, at most 86400)
+    #[arg(long, env = "CEREMA_API_TIMEOUT", default_value_t = 30.0, value_parser = timeout_secs)]
     pub cerema_timeout: f64,
-    /// Retries of one failed request (network errors, 5xx, 429)
-    #[arg(long, env = "CEREMA_API_MAX_RETRIES", default_value_t = 3)]
+    /// Retries of one failed request (network errors, 5xx, 429, a 200 that is not JSON; 0 to 20)
+    #[arg(long, env = "CEREMA_API_MAX_RETRIES", default_value_t = 3, value_parser = retries)]
     pub cerema_max_retries: u32,
 }
 
@@ -196,7 +197,7 @@ pub async fn sync_kinds(
 
 async fn run_sync(args: CeremaSyncArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let settings = args.conn.settings()?;
-    let client = CeremaClient::new(&settings)?;
+    let client = CeremaClient::new(&settings)?.with_http_options(ctx.global.http_options());
     let db = ctx.open_db().await?;
     let opts = CeremaSyncOptions {
         delay: Duration::from_secs_f64(args.delay),

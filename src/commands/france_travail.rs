@@ -13,6 +13,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use super::Context;
 use super::sync::{finish_bar, interrupt_on_signals, observer};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
+use crate::cli::{retries, timeout_secs};
 use crate::france_travail::query::since_days;
 use crate::france_travail::{
     DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings,
@@ -55,11 +56,11 @@ pub struct FtConnArgs {
     /// Offers API base (…/offresdemploi/v2)
     #[arg(long, env = "FRANCE_TRAVAIL_API_URL", default_value = DEFAULT_API_URL)]
     pub api_url: String,
-    /// Timeout of one request, in seconds
-    #[arg(long, env = "FRANCE_TRAVAIL_API_TIMEOUT", default_value_t = 30.0)]
+    /// Timeout of one request, in seconds (more than 0, at most 86400)
+    #[arg(long, env = "FRANCE_TRAVAIL_API_TIMEOUT", default_value_t = 30.0, value_parser = timeout_secs)]
     pub ft_timeout: f64,
-    /// Retries of one failed request (network errors, 5xx, 429)
-    #[arg(long, env = "FRANCE_TRAVAIL_API_MAX_RETRIES", default_value_t = 3)]
+    /// Retries of one failed request (network errors, 5xx, 429, a 200 that is not JSON; 0 to 20)
+    #[arg(long, env = "FRANCE_TRAVAIL_API_MAX_RETRIES", default_value_t = 3, value_parser = retries)]
     pub ft_max_retries: u32,
 }
 
@@ -252,7 +253,8 @@ pub async fn run(args: FranceTravailArgs, ctx: &Context) -> anyhow::Result<ExitC
 
 async fn run_collect(args: CollectArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let queries = args.queries()?;
-    let client = FtClient::new(args.conn.settings(args.rate)?)?;
+    let client =
+        FtClient::new(args.conn.settings(args.rate)?)?.with_http_options(ctx.global.http_options());
     let archive = match &args.archive {
         Some(target) => {
             let s3 = S3Settings::from_env();

@@ -97,7 +97,7 @@ pub async fn b2b_client(
         })?,
         max_retries: ctx.global.api_max_retries,
     };
-    Ok(B2bClient::new(&settings, key)?)
+    Ok(B2bClient::new(&settings, key)?.with_http_options(ctx.global.http_options()))
 }
 
 /// Exit code of an interrupted command: 130 after Ctrl-C (SIGINT), 143 after SIGTERM

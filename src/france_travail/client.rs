@@ -14,7 +14,7 @@ use url::Url;
 
 use super::parse;
 use super::query::{OfferQuery, content_range};
-use crate::http::{FetchError, RetryPolicy, decode_json, send_bytes, with_retries};
+use crate::http::{FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_retries};
 use crate::secret::Secret;
 
 /// The token endpoint, as the original collectors use it.
@@ -91,6 +91,7 @@ pub struct FtClient {
     settings: FtSettings,
     search_url: Url,
     policy: RetryPolicy,
+    max_response_bytes: u64,
     limiter: DefaultDirectRateLimiter,
     token: Mutex<Option<Token>>,
 }
@@ -110,6 +111,18 @@ fn oauth_error(excerpt: &str) -> String {
         .ok()
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| excerpt.to_owned())
+}
+
+/// The token and its lifetime in seconds (1499 when the answer does not say) from the
+/// token endpoint's answer.
+fn read_token(url: &str, body: &[u8]) -> Result<(String, u64), FetchError> {
+    let v = decode_json(url, body)?;
+    let token = v
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| FetchError::shape(url, "no `access_token` in the answer".to_owned()))?;
+    let expires_in = v.get("expires_in").and_then(Value::as_u64).unwrap_or(1499);
+    Ok((token.to_owned(), expires_in))
 }
 
 /// The `message` of a France Travail error body, else the excerpt.
@@ -142,19 +155,29 @@ impl FtClient {
         let period = Duration::from_secs_f64(RATE_MARGIN / settings.rate);
         let quota = Quota::with_period(period)
             .ok_or_else(|| bad("rate", &settings.rate.to_string(), "is too high".to_owned()))?;
-        let http = crate::b2b::client::http_client(concat!("sagasync/", env!("CARGO_PKG_VERSION")))
+        let http = crate::http::client()
             .map_err(|e| bad("FRANCE_TRAVAIL_API_URL", &settings.api_url, e))?;
+        let options = HttpOptions::default();
         Ok(FtClient {
             http,
             search_url,
-            policy: RetryPolicy::new(settings.max_retries),
+            policy: options.retry_policy(settings.max_retries),
+            max_response_bytes: options.max_response_bytes,
             limiter: RateLimiter::direct(quota),
             token: Mutex::new(None),
             settings,
         })
     }
 
-    /// Asks for a token (client credentials, form body).
+    /// The same client with another body cap and other pauses between retries.
+    pub fn with_http_options(mut self, options: HttpOptions) -> Self {
+        self.policy = options.retry_policy(self.policy.max_retries);
+        self.max_response_bytes = options.max_response_bytes;
+        self
+    }
+
+    /// Asks for a token (client credentials, form body). An answer that is not a token
+    /// (an HTML page, a cut body, no `access_token`) is asked again, like a 5xx.
     async fn fetch_token(&self) -> Result<Token, FtError> {
         let s = &self.settings;
         let body = url::form_urlencoded::Serializer::new(String::new())
@@ -172,12 +195,13 @@ impl FtClient {
                 .header(ACCEPT, "application/json")
                 .body(body.clone());
             async move {
-                let (_, _, bytes) = send_bytes(request, url, s.timeout).await?;
-                decode_json(url, &bytes)
+                let (_, _, bytes) =
+                    send_bytes(request, url, s.timeout, self.max_response_bytes).await?;
+                read_token(url, &bytes)
             }
         })
         .await;
-        let v = result.map_err(|e| match e {
+        let (token, expires_in) = result.map_err(|e| match e {
             FetchError::Status {
                 status: 400 | 401 | 403,
                 excerpt,
@@ -185,16 +209,9 @@ impl FtClient {
             } => FtError::Credentials {
                 error: oauth_error(&excerpt),
             },
+            FetchError::Shape { url, reason } => FtError::Shape { url, reason },
             other => FtError::Fetch(other),
         })?;
-        let token = v
-            .get("access_token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| FtError::Shape {
-                url: url.to_owned(),
-                reason: "no `access_token` in the answer".to_owned(),
-            })?;
-        let expires_in = v.get("expires_in").and_then(Value::as_u64).unwrap_or(1499);
         let lifetime = Duration::from_secs(expires_in);
         let mut header =
             HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| FtError::Shape {
@@ -229,11 +246,10 @@ impl FtClient {
         self.authorization(false).await.map(|_| ())
     }
 
-    async fn get(
-        &self,
-        url: &Url,
-        auth: &HeaderValue,
-    ) -> Result<(StatusCode, reqwest::header::HeaderMap, Bytes), FetchError> {
+    /// One search page, fetched and read inside the retries (behind the limiter): a
+    /// 200 that is not a page (an HTML maintenance page, a cut answer, JSON of another
+    /// shape) is asked again, like a 5xx.
+    async fn get(&self, url: &Url, auth: &HeaderValue) -> Result<SearchPage, FetchError> {
         let shown = url.as_str();
         with_retries(&self.policy, || async move {
             self.limiter.until_ready().await;
@@ -242,7 +258,14 @@ impl FtClient {
                 .get(url.clone())
                 .header(AUTHORIZATION, auth.clone())
                 .header(ACCEPT, "application/json");
-            send_bytes(request, shown, self.settings.timeout).await
+            let (status, headers, raw) = send_bytes(
+                request,
+                shown,
+                self.settings.timeout,
+                self.max_response_bytes,
+            )
+            .await?;
+            read_search_page(shown, status, &headers, raw)
         })
         .await
     }
@@ -269,7 +292,7 @@ impl FtClient {
             let auth = self.authorization(true).await?;
             result = self.get(&url, &auth).await;
         }
-        let (status, headers, raw) = result.map_err(|e| match e {
+        result.map_err(|e| match e {
             FetchError::Status {
                 status: 401,
                 excerpt,
@@ -283,31 +306,80 @@ impl FtClient {
                 status,
                 message: api_message(&excerpt),
             },
+            FetchError::Shape { url, reason } => FtError::Shape { url, reason },
             other => FtError::Fetch(other),
-        })?;
-        let total = headers
-            .get(CONTENT_RANGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(content_range)
-            .map(|(_, _, total)| total);
-        if status == StatusCode::NO_CONTENT || raw.iter().all(u8::is_ascii_whitespace) {
-            return Ok(SearchPage {
-                status: status.as_u16(),
-                total: total.or(Some(0)),
-                offers: Vec::new(),
-                raw: Bytes::new(),
-            });
-        }
-        let body = decode_json(url.as_str(), &raw)?;
-        let offers = parse::offers(body).map_err(|reason| FtError::Shape {
-            url: url.to_string(),
-            reason,
-        })?;
-        Ok(SearchPage {
-            status: status.as_u16(),
-            total,
-            offers,
-            raw,
         })
+    }
+}
+
+/// A search page from a 2xx answer: the total from `Content-Range`, no offers for a 204
+/// or an empty body.
+fn read_search_page(
+    url: &str,
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    raw: Bytes,
+) -> Result<SearchPage, FetchError> {
+    let total = headers
+        .get(CONTENT_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(content_range)
+        .map(|(_, _, total)| total);
+    if status == StatusCode::NO_CONTENT || raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(SearchPage {
+            status: status.as_u16(),
+            total: total.or(Some(0)),
+            offers: Vec::new(),
+            raw: Bytes::new(),
+        });
+    }
+    let offers =
+        parse::offers(decode_json(url, &raw)?).map_err(|reason| FetchError::shape(url, reason))?;
+    Ok(SearchPage {
+        status: status.as_u16(),
+        total,
+        offers,
+        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_answer_without_a_token_is_a_retryable_error() {
+        let url = "http://x/token";
+        assert_eq!(
+            read_token(url, br#"{"access_token": "t", "expires_in": 60}"#).expect("a token"),
+            ("t".to_owned(), 60)
+        );
+        assert_eq!(
+            read_token(url, br#"{"access_token": "t"}"#)
+                .expect("a token")
+                .1,
+            1499
+        );
+        for body in [&b"<html>Maintenance</html>"[..], b"{\"access_tok", b"{}"] {
+            let err = read_token(url, body).expect_err("not a token");
+            assert!(err.is_retryable(), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_search_page_cut_short_is_a_retryable_error() {
+        let url = "http://x/search";
+        let headers = reqwest::header::HeaderMap::new();
+        let read = |status: u16, body: &'static str| {
+            let status = StatusCode::from_u16(status).expect("a status");
+            read_search_page(url, status, &headers, Bytes::from(body))
+        };
+        let empty = read(204, "").expect("nothing");
+        assert_eq!((empty.offers.len(), empty.total), (0, Some(0)));
+        let page = read(206, r#"{"resultats": [{"id": "1"}]}"#).expect("a page");
+        assert_eq!(page.offers.len(), 1);
+        let err = read(200, r#"{"resultats": [{"id": "1"#).expect_err("cut");
+        assert!(matches!(err, FetchError::Undecodable { .. }), "{err}");
+        assert!(err.is_retryable());
     }
 }

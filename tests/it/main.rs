@@ -16,6 +16,7 @@ mod france_travail;
 mod ft_collect;
 mod ft_sandbox;
 mod hostile_catalog;
+mod hostile_http;
 mod inspect;
 mod keys;
 mod migrations;
