@@ -1,6 +1,8 @@
-//! `sync-products`: every product page applied in one transaction, every product in a
-//! savepoint of its own, unchanged products skipped by content hash, products no longer
-//! upstream marked `missing` after a complete run.
+//! `sync-products`: pages applied in write transactions that span batches (a batch in
+//! one savepoint, else a savepoint per product), unchanged products skipped by content
+//! hash, the position of the pass committed with the pages (a later run continues it),
+//! and products no longer upstream marked `missing` after a whole pass, within the
+//! guard of [`MissingRule`].
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
