@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use sagasync::sandbox::{Faults, Sandbox, SandboxConfig};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, Set, Statement,
+    PaginatorTrait, Set, Statement, TransactionTrait,
 };
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -65,7 +65,7 @@ async fn plain_sqlite(path: &Path) -> DatabaseConnection {
         .expect("open the SQLite file")
 }
 
-async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+async fn scalar(db: &impl ConnectionTrait, sql: &str) -> i64 {
     db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -493,6 +493,52 @@ async fn a_server_that_never_answers_is_given_up_on_with_a_reason() {
     drop(held);
 }
 
+/// A session the server ends (PostgreSQL `pg_terminate_backend`, MariaDB `KILL`) while
+/// a command holds it: the error says the connection was lost and what to do.
+async fn a_connection_the_server_kills_is_said_to_be_lost(db: TestDb) {
+    let (whoami, kill) = match db.backend {
+        Backend::Sqlite => return,
+        Backend::Postgres => (
+            "SELECT pg_backend_pid()::bigint",
+            "SELECT pg_terminate_backend({id})",
+        ),
+        Backend::MySql => ("SELECT CAST(CONNECTION_ID() AS SIGNED)", "KILL {id}"),
+    };
+    let conn = db.open().await;
+    let txn = conn
+        .begin()
+        .await
+        .expect("a transaction holds one connection");
+    let id = scalar(&txn, whoami).await;
+    let admin = Database::connect(&db.url)
+        .await
+        .expect("an admin connection");
+    admin
+        .execute_unprepared(&kill.replace("{id}", &id.to_string()))
+        .await
+        .expect("end the session");
+    admin.close().await.ok();
+
+    let err = txn
+        .query_one_raw(Statement::from_string(
+            txn.get_database_backend(),
+            "SELECT 1",
+        ))
+        .await
+        .expect_err("the session is gone");
+
+    eprintln!("the driver said: {err}");
+    let said = format!(
+        "{:#}",
+        sagasync::db::explain(anyhow::Error::new(err.clone()))
+    );
+    assert!(
+        said.starts_with("the connection to the database was lost (")
+            && said.ends_with("check that the server is up, then run the command again"),
+        "{said} (the driver said: {err})"
+    );
+}
+
 // -------------------------------------- 5. identifiers compared byte for byte
 
 fn category_row(slug: &str) -> category::ActiveModel {
@@ -580,6 +626,7 @@ async fn identifiers_differing_by_case_or_accent_are_distinct_rows(db: TestDb) {
 
 on_every_backend!(
     a_backup_of_a_server_database_names_the_native_tool,
+    a_connection_the_server_kills_is_said_to_be_lost,
     concurrent_first_opens_all_succeed,
     two_processes_started_at_once_on_a_new_database_both_succeed,
     two_syncs_started_at_once_on_a_new_database_meet_the_sync_lock,
