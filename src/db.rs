@@ -162,7 +162,7 @@ fn connect_options(url: &str, log_statements: bool, max_connections: u32) -> Con
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(0)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))
         .sqlx_logging(log_statements)
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
@@ -215,7 +215,9 @@ pub async fn open_for(
 /// holds everything (a `cp` is a complete copy). A process that still uses the file
 /// makes the checkpoint give up after a moment: that process checkpoints when it closes.
 pub async fn close(db: DatabaseConnection) {
-    if db.get_database_backend() == DbBackend::Sqlite {
+    if db.get_database_backend() == DbBackend::Sqlite
+        && !db.get_sqlite_connection_pool().is_closed()
+    {
         match tokio::time::timeout(CLOSE_WAIT, checkpoint(&db)).await {
             Ok(Ok(true)) => tracing::debug!("the WAL is checkpointed and empty"),
             Ok(Ok(false)) => {

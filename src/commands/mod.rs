@@ -48,6 +48,7 @@ pub struct Context {
 }
 
 impl Context {
+    /// The context of one command: nothing opened yet.
     pub fn new(global: GlobalArgs, database_url_from_flag: bool) -> Context {
         Context {
             global,
@@ -74,11 +75,24 @@ impl Context {
         usage: crate::db::Use,
     ) -> anyhow::Result<DatabaseConnection> {
         let db = crate::db::open_for(url, self.global.verbose >= 2, usage).await?;
+        self.remember(&db);
+        Ok(db)
+    }
+
+    /// Connects with one connection and applies nothing (`migrate`), closed with the
+    /// others when the command ends.
+    pub async fn connect_single_db(&self) -> anyhow::Result<DatabaseConnection> {
+        let url = &self.global.database_url;
+        let db = crate::db::connect_single(url, self.global.verbose >= 2).await?;
+        self.remember(&db);
+        Ok(db)
+    }
+
+    fn remember(&self, db: &DatabaseConnection) {
         self.opened
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(db.clone());
-        Ok(db)
     }
 
     /// Closes every database the command opened (SQLite: checkpointed first).

@@ -38,7 +38,8 @@ pub enum BackupError {
 /// transaction, so it is one consistent state however others write meanwhile, and
 /// it never waits for a writer. The copy is written next to `dest` under a temporary
 /// name and renamed into place: an interrupted backup leaves no half file, and with
-/// `replace` the old file stays until the new one is whole.
+/// `replace` the old file stays until the new one is whole. The copy is readable by its
+/// owner only (0600 on Unix), as a database holding encrypted keys should be.
 pub async fn backup_sqlite(
     db: &DatabaseConnection,
     dest: &Path,
