@@ -1,15 +1,23 @@
-//! Opening the database: connection settings per backend, migrations on open, and
-//! write transactions that never deadlock on SQLite.
+//! Opening the database: connection settings per backend, migrations on open (one
+//! process at a time), write transactions that never deadlock on SQLite, closing so
+//! that a SQLite file holds everything, and what a failure means for the user.
 
-use std::time::Duration;
+mod backup;
+mod failure;
+mod migrate;
+
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
+
+pub use backup::{Backup, BackupError, NativeBackup, backup_sqlite, native_backup_command};
+pub use failure::{ConnectionLost, Unreachable, connection_lost, explain};
+pub use migrate::{MIGRATION_LOCK_WAIT, migrate};
 
 /// Default database: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sagasync.db?mode=rwc";
@@ -34,6 +42,16 @@ const SQLITE_ROW_BUFFER: usize = 1024;
 /// Prepared statements kept per SQLite connection (sqlx's default is 100): the sync
 /// uses a few dozen, and each multi-row insert kept costs memory.
 const SQLITE_STATEMENT_CACHE: usize = 24;
+
+/// How long a PostgreSQL or MySQL/MariaDB server has to accept a connection before we
+/// give up on it ("no answer"); a refused connection or an unknown host fails at once.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long closing waits for SQLite's final checkpoint when another process is using
+/// the file (that process then checkpoints when it closes).
+const SQLITE_CLOSE_BUSY_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long closing waits for connections still checked out of the pool.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// Connections in the pool: enough for a fetch and a writer to overlap.
 const MAX_CONNECTIONS: u32 = 8;
@@ -85,15 +103,66 @@ pub async fn connect_single(url: &str, log_statements: bool) -> anyhow::Result<D
     connect_with(url, log_statements, 1).await
 }
 
+/// A server that cannot be reached fails here, in seconds and saying why: the pool
+/// would retry a refused connection until its acquire timeout and then only say
+/// "pool timed out".
 async fn connect_with(
     url: &str,
     log_statements: bool,
     max_connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
+    let context = || format!("cannot open the database {}", redact_url(url));
+    failure::probe(url).await.with_context(context)?;
+    pool(url, log_statements, max_connections)
+        .await
+        .with_context(context)
+}
+
+/// The pool, with the settings of every backend. Two processes opening a new SQLite
+/// file at once may find it locked while the other switches it to WAL (a lock the
+/// busy timeout does not wait for): that is tried again for as long as the busy timeout.
+async fn pool(
+    url: &str,
+    log_statements: bool,
+    max_connections: u32,
+) -> Result<DatabaseConnection, DbErr> {
+    let opts = connect_options(url, log_statements, max_connections);
+    let give_up = Instant::now() + SQLITE_BUSY_TIMEOUT;
+    loop {
+        match Database::connect(opts.clone()).await {
+            Err(e) if is_sqlite_busy(&e) && Instant::now() < give_up => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Is this SQLite's "database is locked" (`SQLITE_BUSY` or `SQLITE_LOCKED`, extended
+/// codes included)?
+fn is_sqlite_busy(err: &DbErr) -> bool {
+    let (DbErr::Conn(RuntimeErr::SqlxError(e))
+    | DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+        && db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
+fn connect_options(url: &str, log_statements: bool, max_connections: u32) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max_connections)
         .min_connections(0)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(CONNECT_TIMEOUT)
         .acquire_timeout(SQLITE_BUSY_TIMEOUT + Duration::from_secs(5))
         .sqlx_logging(log_statements)
         .sqlx_logging_level(tracing::log::LevelFilter::Debug)
@@ -119,9 +188,7 @@ async fn connect_with(
         // A generic plan made while a table was empty (no statistics yet) would scan it
         // whole for ever after; plan each statement with its parameters instead.
         .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
-    Database::connect(opts)
-        .await
-        .with_context(|| format!("cannot open the database {}", redact_url(url)))
+    opts
 }
 
 /// Connects and applies pending migrations: an embedded tool needs no setup step.
@@ -136,10 +203,51 @@ pub async fn open_for(
     usage: Use,
 ) -> anyhow::Result<DatabaseConnection> {
     let db = connect_for(url, log_statements, usage).await?;
-    Migrator::up(&db, None)
+    migrate(&db, url, log_statements)
         .await
         .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;
     Ok(db)
+}
+
+/// Closes the pool, waiting for its connections to close. On SQLite the WAL is first
+/// copied into the database file and emptied (`wal_checkpoint(TRUNCATE)`), and the
+/// last connection to close removes it: once sagasync has exited, the `.db` file alone
+/// holds everything (a `cp` is a complete copy). A process that still uses the file
+/// makes the checkpoint give up after a moment: that process checkpoints when it closes.
+pub async fn close(db: DatabaseConnection) {
+    if db.get_database_backend() == DbBackend::Sqlite
+        && !db.get_sqlite_connection_pool().is_closed()
+    {
+        match tokio::time::timeout(CLOSE_WAIT, checkpoint(&db)).await {
+            Ok(Ok(true)) => tracing::debug!("the WAL is checkpointed and empty"),
+            Ok(Ok(false)) => {
+                tracing::debug!("another connection uses the database: it will checkpoint")
+            }
+            Ok(Err(e)) => tracing::warn!("cannot checkpoint the database: {e}"),
+            Err(_) => tracing::warn!("cannot checkpoint the database: a connection is still busy"),
+        }
+    }
+    if tokio::time::timeout(CLOSE_WAIT, db.close_by_ref())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the database connections did not close within {CLOSE_WAIT:?}");
+    }
+}
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)` on one connection, waiting little for others;
+/// whether it completed.
+async fn checkpoint(db: &DatabaseConnection) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{AssertSqlSafe, query, query_as};
+    let mut conn = db.get_sqlite_connection_pool().acquire().await?;
+    let busy_ms = SQLITE_CLOSE_BUSY_TIMEOUT.as_millis();
+    query(AssertSqlSafe(format!("PRAGMA busy_timeout = {busy_ms}")))
+        .execute(&mut *conn)
+        .await?;
+    let (busy, _, _): (i64, i64, i64) = query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(busy == 0)
 }
 
 /// Starts a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write
