@@ -164,7 +164,7 @@ pub enum Command {
     Cerema(CeremaArgs),
     /// France Travail job offers: collect a query's offers (past the 3,150 cap)
     FranceTravail(FranceTravailArgs),
-    /// Inspect the database: rows per table, size, last runs
+    /// Inspect the database (rows per table, size, last runs), or back it up
     Db(DbArgs),
     /// Inspect the sync runs and their recorded item errors
     Runs(RunsArgs),

@@ -64,7 +64,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     } else {
         DEMO_DATABASE_URL.to_owned()
     };
-    let db = crate::db::open(&url, ctx.global.verbose >= 2).await?;
+    let db = ctx.open_url_for(&url, crate::db::Use::Commands).await?;
     let api_key = random_api_key();
     let config = SandboxConfig {
         seed: args.data.seed,

@@ -11,7 +11,7 @@ use sea_orm_migration::MigrationStatus;
 
 use super::Context;
 use super::input::confirm;
-use crate::db::{backend_name, connect_single, redact_url};
+use crate::db::{backend_name, redact_url};
 
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -43,7 +43,7 @@ pub enum MigrateCommand {
 
 pub async fn run(args: MigrateArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let url = &ctx.global.database_url;
-    let db = connect_single(url, ctx.global.verbose >= 2).await?;
+    let db = ctx.connect_single_db().await?;
     match args.command {
         MigrateCommand::Status => {
             let mut table = Table::new();
@@ -66,7 +66,11 @@ pub async fn run(args: MigrateArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         }
         MigrateCommand::Up { num } => {
             let pending = Migrator::get_pending_migrations(&db).await?.len();
-            Migrator::up(&db, num).await?;
+            match num {
+                // One process at a time, as every command migrates.
+                None => crate::db::migrate(&db, url, ctx.global.verbose >= 2).await?,
+                Some(_) => Migrator::up(&db, num).await?,
+            }
             let applied = num.map_or(pending, |n| pending.min(n as usize));
             println!("applied {applied} migration(s)");
         }
