@@ -80,7 +80,10 @@ mod tests {
         assert!(has_nul(&v));
         assert!(strip_nul(&mut v));
         assert!(!has_nul(&v));
-        assert_eq!(v, serde_json::json!({"a": "xy", "b": [1, ""], "c": {"d": "e"}}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": "xy", "b": [1, ""], "c": {"d": "e"}})
+        );
         assert!(!strip_nul(&mut v));
     }
 
