@@ -189,12 +189,22 @@ fn withheld_message(would: u64, stored: u64, max_share: f64) -> String {
     )
 }
 
-/// The checkpoint of a products listing (one per endpoint and site).
+/// Longest checkpoint name the `sync_checkpoints` table takes.
+const MAX_CHECKPOINT_NAME: usize = 64;
+
+/// The checkpoint of a products listing (one per endpoint and site); a digest of the
+/// listing when its name would be too long.
 fn checkpoint_name(opts: &ProductSyncOptions) -> String {
-    match opts.site_id {
-        Some(site) => format!("b2b:products:{}?site_id={site}", opts.endpoint),
-        None => format!("b2b:products:{}", opts.endpoint),
+    let listing = match opts.site_id {
+        Some(site) => format!("{}?site_id={site}", opts.endpoint),
+        None => opts.endpoint.clone(),
+    };
+    let name = format!("b2b:products:{listing}");
+    if name.chars().count() <= MAX_CHECKPOINT_NAME {
+        return name;
     }
+    let digest = hex::encode(Sha256::digest(listing.as_bytes()));
+    format!("b2b:products:{}", &digest[..32])
 }
 
 /// Where one pass over the listing stands: the checkpoint's position, saved with every
@@ -1364,6 +1374,25 @@ mod tests {
             .iter()
             .map(Vec::len)
             .collect()
+    }
+
+    #[test]
+    fn checkpoint_names_fit_their_column() {
+        let name = |endpoint: &str, site_id| {
+            checkpoint_name(&ProductSyncOptions {
+                endpoint: endpoint.to_owned(),
+                site_id,
+                ..ProductSyncOptions::default()
+            })
+        };
+        assert_eq!(name("b2c/products/", None), "b2b:products:b2c/products/");
+        assert_eq!(
+            name("b2c/products/", Some(3)),
+            "b2b:products:b2c/products/?site_id=3"
+        );
+        let long = "v2/very/long/path/to/the/products/listing/of/this/inventory/";
+        assert_eq!(name(long, None).len(), MAX_CHECKPOINT_NAME - 19);
+        assert_ne!(name(long, None), name(long, Some(1)));
     }
 
     #[test]
