@@ -1,0 +1,432 @@
+//! Applying a planned batch: one savepoint for the whole batch, else one per product,
+//! so a product that fails rolls back alone.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use entity::external_product::{self, SyncStatus};
+use entity::prelude::*;
+use entity::product;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+
+use super::super::run::save_issues;
+use super::super::slug::with_suffix;
+use super::super::{Interrupt, ItemIssue, Stats};
+use super::insert::{insert_new, rows, update_rows};
+use super::plan::{CategoryPlan, Mapping, Work, content_hash};
+use super::{Entry, IN_CHUNK, State, issue, shown_id};
+use crate::b2b::parse::{CategoryRecord, ProductRecord};
+use crate::db::is_unique_violation;
+
+pub(super) async fn existing_mappings(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Mapping>, DbErr> {
+    use external_product::Column as C;
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_CHUNK) {
+        for m in ExternalProduct::find()
+            .select_only()
+            .columns([
+                C::Id,
+                C::ProductId,
+                C::ExternalId,
+                C::ContentHash,
+                C::SyncStatus,
+            ])
+            .column_as(product::Column::CategoryId, "category_id")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                sea_orm::RelationTrait::def(&external_product::Relation::Product),
+            )
+            .filter(C::ExternalId.is_in(chunk.iter().copied()))
+            .into_model::<Mapping>()
+            .all(db)
+            .await?
+        {
+            out.insert(m.external_id, m);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn taken_slugs(
+    db: &impl ConnectionTrait,
+    candidates: Vec<String>,
+) -> Result<HashSet<String>, DbErr> {
+    let mut out = HashSet::new();
+    for chunk in candidates.chunks(IN_CHUNK) {
+        let rows = Product::find()
+            .select_only()
+            .column(product::Column::Slug)
+            .filter(product::Column::Slug.is_in(chunk.iter().cloned()))
+            .into_tuple::<String>()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// Applies a batch of items in `txn`; each item in a savepoint of its own.
+pub(super) async fn apply_page(
+    txn: &DatabaseTransaction,
+    state: &mut State,
+    entries: Vec<Entry>,
+    stats: &mut Stats,
+    interrupt: &Interrupt,
+) -> anyhow::Result<()> {
+    let ids: Vec<i64> = entries.iter().filter_map(|e| e.external_id).collect();
+    let mut existing = existing_mappings(txn, &ids).await?;
+    let candidates: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match (&e.record, e.external_id) {
+            (Ok(_), Some(id)) if !existing.contains_key(&id) => Some(e.slug.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut slugs = taken_slugs(txn, candidates).await?;
+    let mut page = Stats::default();
+    let mut unchanged: Vec<i32> = Vec::new();
+    let mut issues: Vec<ItemIssue> = Vec::new();
+    let mut work: Vec<Work> = Vec::new();
+    // Plan (no writes): errors, unchanged items, and the work left.
+    for entry in entries {
+        page.total += 1;
+        let record = match entry.record {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(m) = entry.external_id.and_then(|id| existing.get(&id)) {
+                    mark_error(txn, m.id, state.run_id, &e).await?;
+                }
+                issues.push(issue(
+                    shown_id(entry.external_id, &entry.raw),
+                    e,
+                    &entry.raw,
+                ));
+                continue;
+            }
+        };
+        let plan = CategoryPlan::of(state, &record.category);
+        let hash = content_hash(&entry.digest);
+        if let Some(m) = existing.get(&record.external_id)
+            && m.content_hash.as_deref() == Some(hash.as_str())
+            && m.sync_status == SyncStatus::Synced
+            && plan.local() == Ok(m.category_id)
+        {
+            page.unchanged += 1;
+            unchanged.push(m.id);
+            continue;
+        }
+        if !record.warnings.is_empty() {
+            issues.push(ItemIssue {
+                warning: true,
+                ..issue(
+                    shown_id(entry.external_id, &entry.raw),
+                    record.warnings.join("; "),
+                    &entry.raw,
+                )
+            });
+        }
+        if let CategoryPlan::Unknown(cat) = plan {
+            issues.push(ItemIssue {
+                warning: true,
+                ..issue(
+                    shown_id(entry.external_id, &entry.raw),
+                    format!("unknown category {cat}: the product is kept without a category"),
+                    &entry.raw,
+                )
+            });
+        }
+        work.push(Work {
+            record,
+            slug: entry.slug,
+            plan,
+            hash: hash.as_str().to_owned(),
+            external_id: entry.external_id,
+            raw: entry.raw,
+        });
+    }
+    // Apply: all at once when nothing fails (the common case), else item by item.
+    let batched = match apply_batch(txn, state, &work, &existing, &mut slugs).await? {
+        Some(outcome) => {
+            page.created += outcome.created;
+            page.updated += outcome.updated;
+            true
+        }
+        None => false,
+    };
+    if !batched {
+        for w in work {
+            if interrupt.is_set() {
+                page.total -= 1;
+                continue;
+            }
+            let mapping = existing.get(&w.record.external_id).cloned();
+            // Planned again: an earlier item of the page may have created its category.
+            let plan = CategoryPlan::of(state, &w.record.category);
+            let savepoint = txn.begin().await?;
+            let applied =
+                apply_item(&savepoint, state, &w, mapping.as_ref(), &plan, &mut slugs).await;
+            match applied {
+                Ok(outcome) => {
+                    savepoint.commit().await?;
+                    if let Some((ext, local)) = outcome.new_category {
+                        state.categories.insert(ext, local);
+                    }
+                    if outcome.created {
+                        page.created += 1;
+                    } else {
+                        page.updated += 1;
+                    }
+                    if let Some(m) = outcome.mapping {
+                        existing.insert(m.external_id, m);
+                    }
+                }
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    let message = explain(txn, &w.record, &e).await;
+                    if let Some(m) = &mapping {
+                        mark_error(txn, m.id, state.run_id, &message).await?;
+                    }
+                    issues.push(issue(shown_id(w.external_id, &w.raw), message, &w.raw));
+                }
+            }
+        }
+    }
+    for chunk in unchanged.chunks(IN_CHUNK) {
+        ExternalProduct::update_many()
+            .col_expr(
+                external_product::Column::LastSeenRunId,
+                Expr::value(state.run_id),
+            )
+            .filter(external_product::Column::Id.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    save_issues(txn, state.run_id, &issues).await?;
+    for i in issues {
+        page.push_issue(i);
+    }
+    stats.absorb(page);
+    Ok(())
+}
+
+pub(super) struct BatchOutcome {
+    pub(super) created: u64,
+    pub(super) updated: u64,
+}
+
+/// Writes a page's work in a few statements inside one savepoint: multi-row inserts for
+/// new products, plain updates for changed ones. `None` (savepoint rolled back, nothing
+/// written) when the batch cannot be used or one item fails; the caller then goes item
+/// by item, each in its own savepoint, so the guarantee is the same.
+pub(super) async fn apply_batch(
+    txn: &DatabaseTransaction,
+    state: &State,
+    work: &[Work],
+    existing: &HashMap<i64, Mapping>,
+    slugs: &mut HashSet<String>,
+) -> Result<Option<BatchOutcome>, DbErr> {
+    let needs_category = work
+        .iter()
+        .any(|w| matches!(w.plan, CategoryPlan::Create { .. }));
+    // MySQL has no RETURNING to pair new rows with their ids.
+    if work.is_empty() || needs_category || txn.get_database_backend() == DbBackend::MySql {
+        return Ok(work.is_empty().then_some(BatchOutcome {
+            created: 0,
+            updated: 0,
+        }));
+    }
+    let mut picked = slugs.clone();
+    let savepoint = txn.begin().await?;
+    match write_batch(&savepoint, state, work, existing, &mut picked).await {
+        Ok(outcome) => {
+            savepoint.commit().await?;
+            *slugs = picked;
+            Ok(Some(outcome))
+        }
+        Err(e) => {
+            tracing::debug!("batch write failed, going item by item: {e}");
+            savepoint.rollback().await?;
+            Ok(None)
+        }
+    }
+}
+
+pub(super) async fn write_batch(
+    txn: &DatabaseTransaction,
+    state: &State,
+    work: &[Work],
+    existing: &HashMap<i64, Mapping>,
+    slugs: &mut HashSet<String>,
+) -> Result<BatchOutcome, DbErr> {
+    let now = Utc::now();
+    let mut new_products = Vec::with_capacity(work.len());
+    let mut new_items: Vec<(external_product::ActiveModel, String)> =
+        Vec::with_capacity(work.len());
+    let mut updated = 0;
+    let mut seen = HashSet::new();
+    for w in work {
+        if !seen.insert(w.record.external_id) {
+            return Err(DbErr::Custom(format!(
+                "product {} twice in one page",
+                w.record.external_id
+            )));
+        }
+        let (fields, link) = rows(state, &w.record, &w.plan, None, &w.hash, now);
+        match existing.get(&w.record.external_id) {
+            Some(m) => {
+                update_rows(txn, m, fields, link).await?;
+                updated += 1;
+            }
+            None => {
+                let slug = pick_slug(slugs, &w.slug, w.record.external_id);
+                new_products.push(product::ActiveModel {
+                    slug: Set(slug.clone()),
+                    created_at: Set(now),
+                    ..fields
+                });
+                new_items.push((link, slug));
+            }
+        }
+    }
+    let created = new_items.len() as u64;
+    insert_new(txn, new_products, new_items).await?;
+    Ok(BatchOutcome { created, updated })
+}
+
+/// `base` (the title's slug), or with `-{external_id}` when taken; reserves the one
+/// chosen.
+pub(super) fn pick_slug(slugs: &mut HashSet<String>, base: &str, external_id: i64) -> String {
+    let slug = if slugs.contains(base) {
+        with_suffix(base, external_id)
+    } else {
+        base.to_owned()
+    };
+    slugs.insert(slug.clone());
+    slug
+}
+
+/// The reason an item failed, in words a person can act on.
+pub(super) async fn explain(
+    txn: &DatabaseTransaction,
+    record: &ProductRecord,
+    e: &DbErr,
+) -> String {
+    if is_unique_violation(e)
+        && let Some(sku) = &record.sku
+        && let Ok(Some(owner)) = Product::find()
+            .filter(product::Column::Sku.eq(sku.as_str()))
+            .one(txn)
+            .await
+    {
+        return format!(
+            "SKU {sku:?} already belongs to product {} ({:?})",
+            owner.id, owner.title
+        );
+    }
+    format!("cannot store the product: {e}")
+}
+
+pub(super) async fn mark_error(
+    txn: &DatabaseTransaction,
+    mapping_id: i32,
+    run_id: i32,
+    message: &str,
+) -> Result<(), DbErr> {
+    ExternalProduct::update_many()
+        .col_expr(
+            external_product::Column::SyncStatus,
+            SyncStatus::Error.into(),
+        )
+        .col_expr(
+            external_product::Column::SyncError,
+            Some(message.to_owned()).into(),
+        )
+        .col_expr(external_product::Column::LastSeenRunId, Expr::value(run_id))
+        .col_expr(external_product::Column::LastSyncedAt, Utc::now().into())
+        .filter(external_product::Column::Id.eq(mapping_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub(super) struct ItemOutcome {
+    pub(super) created: bool,
+    pub(super) new_category: Option<(i64, i32)>,
+    pub(super) mapping: Option<Mapping>,
+}
+
+pub(super) async fn apply_item(
+    txn: &DatabaseTransaction,
+    state: &State,
+    work: &Work,
+    mapping: Option<&Mapping>,
+    plan: &CategoryPlan,
+    slugs: &mut HashSet<String>,
+) -> Result<ItemOutcome, DbErr> {
+    let (record, hash) = (&work.record, work.hash.as_str());
+    let now = Utc::now();
+    let (category_id, new_category) = match plan {
+        CategoryPlan::Create { external_id, name } => {
+            let local = create_category(txn, *external_id, name).await?;
+            (Some(local), Some((*external_id, local)))
+        }
+        _ => (None, None),
+    };
+    let (fields, link) = rows(state, record, plan, category_id, hash, now);
+    match mapping {
+        Some(m) => {
+            update_rows(txn, m, fields, link).await?;
+            Ok(ItemOutcome {
+                created: false,
+                new_category,
+                mapping: None,
+            })
+        }
+        None => {
+            let slug = pick_slug(slugs, &work.slug, record.external_id);
+            let product = Product::insert(product::ActiveModel {
+                slug: Set(slug),
+                created_at: Set(now),
+                ..fields
+            })
+            .exec(txn)
+            .await?;
+            let link = external_product::ActiveModel {
+                product_id: Set(product.last_insert_id),
+                ..link
+            };
+            let mapping = link.insert(txn).await?;
+            Ok(ItemOutcome {
+                created: true,
+                new_category,
+                mapping: Some(Mapping::of(mapping, category_id)),
+            })
+        }
+    }
+}
+
+/// Creates a category met through a product (name only; `sync-categories` completes it).
+pub(super) async fn create_category(
+    txn: &DatabaseTransaction,
+    external_id: i64,
+    name: &str,
+) -> Result<i32, DbErr> {
+    let rec = CategoryRecord {
+        external_id,
+        name: name.to_owned(),
+        description: String::new(),
+        parent_external_id: None,
+        position: 0,
+        rayon_type: None,
+        image_url: None,
+    };
+    let (category, _) = super::super::categories::insert_category(txn, &rec).await?;
+    Ok(category.id)
+}
