@@ -29,11 +29,14 @@ pub fn strip_nul(v: &mut Value) -> bool {
         Value::Object(map) => {
             let mut any = map.values_mut().fold(false, |any, v| strip_nul(v) | any);
             if map.keys().any(|k| k.contains('\0')) {
-                let entries = std::mem::take(map);
-                *map = entries
+                // A cleaned key never replaces a field the record holds under that name.
+                let (odd, clean): (Vec<_>, Vec<_>) = std::mem::take(map)
                     .into_iter()
-                    .map(|(k, v)| (k.replace('\0', ""), v))
-                    .collect();
+                    .partition(|(k, _)| k.contains('\0'));
+                map.extend(clean);
+                for (k, v) in odd {
+                    map.entry(k.replace('\0', "")).or_insert(v);
+                }
                 any = true;
             }
             any
@@ -85,6 +88,9 @@ mod tests {
             serde_json::json!({"a": "xy", "b": [1, ""], "c": {"d": "e"}})
         );
         assert!(!strip_nul(&mut v));
+        let mut clash = serde_json::json!({"id\0": 5, "id": 7});
+        assert!(strip_nul(&mut clash));
+        assert_eq!(clash, serde_json::json!({"id": 7}));
     }
 
     #[test]

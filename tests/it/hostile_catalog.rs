@@ -115,11 +115,19 @@ async fn a_bad_answer_never_marks_products_missing(db: TestDb) {
         ("a bare list of numbers", json!([1, 2, 3])),
         (
             "a next that is a number",
-            json!({"count": 3, "next": 2, "results": [p(1)]}),
+            json!({"next": 2, "results": [p(1), p(2), p(3)]}),
         ),
         (
             "items that are not objects",
             json!({"count": 3, "next": null, "results": [p(1), 2, 3]}),
+        ),
+        (
+            "an empty page that links to a next one",
+            json!({"next": "/b2c/products/?page=2", "results": []}),
+        ),
+        (
+            "more products than `count` says",
+            json!({"count": 2, "next": null, "results": [p(1), p(2), p(3)]}),
         ),
     ] {
         let bad = MockServer::start().await;
@@ -470,7 +478,136 @@ async fn a_catalog_synced_without_its_categories_is_unchanged_the_second_time(db
     );
 }
 
+/// Triggers `interrupt` when a request comes in, then answers `body`.
+struct InterruptOnRequest {
+    interrupt: Interrupt,
+    body: Value,
+}
+
+impl wiremock::Respond for InterruptOnRequest {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        self.interrupt.trigger();
+        ResponseTemplate::new(200).set_body_json(self.body.clone())
+    }
+}
+
+/// Ctrl-C while a batch is written product by product (always on MySQL; elsewhere
+/// when products create their categories) finishes the batch: the position that
+/// commits with it never passes products that were not written.
+async fn an_interrupt_during_a_batch_never_skips_products(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    let interrupt = Interrupt::new();
+    // Page 1: 300 products that create their categories (written one by one).
+    let first: Vec<Value> = (1..=300)
+        .map(|id| product_json(id, &format!("P{id}"), "5", &format!("S{id}"), Some(id % 7)))
+        .collect();
+    // Slow enough that the sync waits for it, so page 1 is being written when page 2
+    // is asked for.
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"count": 301, "next": page_url(&server, 2), "results": first}),
+                )
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    // Asking for page 2 (while page 1 is written) is Ctrl-C.
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "2"))
+        .respond_with(InterruptOnRequest {
+            interrupt: interrupt.clone(),
+            body: json!({"count": 301, "next": null, "results": [p(301)]}),
+        })
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_page(
+        &server,
+        2,
+        json!({"count": 301, "next": null, "results": [p(301)]}),
+    )
+    .await;
+    let client = b2b_client(&server.uri(), 0, 5000);
+    let opts = allowing_missing();
+
+    let stopped = sync_products(&conn, &client, &opts, no_observer(), &interrupt)
+        .await
+        .expect("an interrupted run reports");
+    let resumed = sync(&conn, &server, &opts)
+        .await
+        .expect("the run completes");
+
+    assert_eq!(stopped.status, sagasync::sync::RunStatusKind::Interrupted);
+    assert_eq!(
+        Product::find().count(&conn).await.expect("count"),
+        301,
+        "interrupted after {} products, then {} created",
+        stopped.stats.total,
+        resumed.stats.created
+    );
+    assert_eq!(missing_and_unavailable(&conn).await, (0, 0));
+}
+
+/// A page whose JSON has the wrong shape is fetched again like a 5xx.
+async fn a_page_of_the_wrong_shape_is_retried(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"next": 2, "results": [p(1)]})),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_product_pages(&server, &[vec![p(1), p(2)]]).await;
+
+    let report = sync_products(
+        &conn,
+        &b2b_client(&server.uri(), 1, 5000),
+        &ProductSyncOptions::default(),
+        no_observer(),
+        &Interrupt::new(),
+    )
+    .await
+    .expect("the run completes after one retry");
+
+    assert_eq!(report.stats.created, 2);
+}
+
+/// A saved position belongs to one listing: another page size starts a new pass.
+async fn a_saved_position_is_not_resumed_on_another_listing(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_product_pages(&server, &[vec![p(1)], vec![p(2)]]).await;
+    assert!(sync(&conn, &server, &allowing_missing()).await.is_err());
+
+    let other = ProductSyncOptions {
+        page_size: 50,
+        ..allowing_missing()
+    };
+    let report = sync(&conn, &server, &other).await.expect("completes");
+
+    assert_eq!((report.stats.total, report.stats.unchanged), (2, 1));
+}
+
 on_every_backend!(
+    an_interrupt_during_a_batch_never_skips_products,
+    a_page_of_the_wrong_shape_is_retried,
+    a_saved_position_is_not_resumed_on_another_listing,
     a_catalog_synced_without_its_categories_is_unchanged_the_second_time,
     nul_characters_in_categories_are_removed_with_a_warning,
     a_bad_answer_never_marks_products_missing,

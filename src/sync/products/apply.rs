@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::super::run::save_issues;
 use super::super::slug::with_suffix;
-use super::super::{Interrupt, ItemIssue, Stats};
+use super::super::{ItemIssue, Stats};
 use super::insert::{insert_new, rows, update_rows};
 use super::plan::{CategoryPlan, Mapping, Work, content_hash};
 use super::{Entry, IN_CHUNK, State, issue, shown_id};
@@ -72,13 +72,14 @@ pub(super) async fn taken_slugs(
     Ok(out)
 }
 
-/// Applies a batch of items in `txn`; each item in a savepoint of its own.
+/// Applies a batch of items in `txn`: in one savepoint, else each item in a savepoint of
+/// its own. A batch once begun is finished (at most [`super::MAX_ITEMS_PER_BATCH`]
+/// items), Ctrl-C or not: the position that commits with it is past all of its pages.
 pub(super) async fn apply_page(
     txn: &DatabaseTransaction,
     state: &mut State,
     entries: Vec<Entry>,
     stats: &mut Stats,
-    interrupt: &Interrupt,
 ) -> anyhow::Result<()> {
     let ids: Vec<i64> = entries.iter().filter_map(|e| e.external_id).collect();
     let mut existing = existing_mappings(txn, &ids).await?;
@@ -162,10 +163,6 @@ pub(super) async fn apply_page(
     };
     if !batched {
         for w in work {
-            if interrupt.is_set() {
-                page.total -= 1;
-                continue;
-            }
             let mapping = existing.get(&w.record.external_id).cloned();
             // Planned again: an earlier item of the page may have created its category.
             let plan = CategoryPlan::of(state, &w.record.category);

@@ -15,8 +15,14 @@ use crate::db::begin_write;
 
 pub(super) fn withheld_message(would: u64, stored: u64, max_share: f64) -> String {
     let share = would as f64 * 100.0 / stored.max(1) as f64;
+    // Never "(10%) ... more than the 10%": a decimal when rounding would hide it.
+    let share = if (share - share.round()).abs() < 0.05 {
+        format!("{share:.0}")
+    } else {
+        format!("{share:.1}")
+    };
     format!(
-        "{would} of the {stored} stored products ({share:.0}%) were not in the listing, more \
+        "{would} of the {stored} stored products ({share}%) were not in the listing, more \
          than the {:.0}% a run may mark missing (B2B_MAX_MISSING_PERCENT): none was marked; \
          check the API, then run again with --allow-missing to mark them",
         max_share * 100.0
@@ -136,4 +142,17 @@ pub(super) async fn link_late_categories(
         .await?;
     txn.commit().await?;
     Ok(linked.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_withheld_share_never_reads_as_the_limit() {
+        let said = |would, stored| withheld_message(would, stored, 0.10);
+        assert!(said(3, 20).starts_with("3 of the 20 stored products (15%)"));
+        assert!(said(11, 106).starts_with("11 of the 106 stored products (10.4%)"));
+        assert!(said(11, 106).contains("more than the 10%"));
+    }
 }

@@ -22,7 +22,7 @@ use crate::b2b::parse::{ProductRecord, RawItem, read_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use apply::apply_page;
 use missing::{Missing, link_late_categories, mark_missing, withheld_message};
-use pass::{checkpoint_name, empty_page_error, starting_point};
+use pass::{checkpoint_name, starting_point, untrusted_page};
 use writer::Writer;
 
 mod apply;
@@ -181,7 +181,7 @@ async fn run_pages(
     let mut received = start.received;
     let fetcher = tokio::spawn(async move {
         while let Some(page) = pages.next_page().await {
-            let page = page.and_then(|p: NumberedPage| match empty_page_error(&p, received) {
+            let page = page.and_then(|p: NumberedPage| match untrusted_page(&p, received) {
                 Some(e) => Err(e),
                 None => {
                     received += p.page.items.len() as u64;
@@ -212,7 +212,10 @@ async fn run_pages(
     observer(Progress::Phase("syncing products"));
     let outcome = loop {
         if rx.is_empty() {
-            writer.commit(stats).await?;
+            writer
+                .commit(stats)
+                .await
+                .inspect_err(|_| *stats = writer.committed.clone())?;
         }
         // Waiting for a slow page must not delay Ctrl-C.
         let page = tokio::select! {
@@ -247,7 +250,7 @@ async fn run_pages(
             {
                 crate::keys::mark_used(txn, id).await?;
             }
-            apply_page(txn, &mut state, items, stats, interrupt).await
+            apply_page(txn, &mut state, items, stats).await
         }
         .await;
         if let Err(e) = applied {
@@ -266,11 +269,17 @@ async fn run_pages(
         if interrupt.is_set() {
             break Ok(false);
         }
-        writer.commit_if_due(stats).await?;
+        writer
+            .commit_if_due(stats)
+            .await
+            .inspect_err(|_| *stats = writer.committed.clone())?;
     };
     // What was applied is kept, also when the listing failed part-way: the position
     // commits with it.
-    writer.commit(stats).await?;
+    writer
+        .commit(stats)
+        .await
+        .inspect_err(|_| *stats = writer.committed.clone())?;
     if !outcome? {
         return Ok(None);
     }

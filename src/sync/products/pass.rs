@@ -34,6 +34,10 @@ pub(super) struct Pass {
     /// The first run of the pass: a product seen by it or by a later run was seen by
     /// the pass (run ids only grow).
     pub(super) run_id: i32,
+    /// The listing's first page: a saved position resumes only the same listing (same
+    /// base URL, endpoint, page size and site).
+    #[serde(default)]
+    pub(super) first: String,
     /// The page to fetch next; `None` once the listing has been read to its end.
     pub(super) next: Option<String>,
     /// The number of the last page applied.
@@ -52,16 +56,20 @@ pub(super) async fn starting_point(
     run_id: i32,
 ) -> anyhow::Result<Pass> {
     let name = checkpoint_name(opts);
+    let first = client
+        .first_products_url(&opts.endpoint, opts.page_size, opts.site_id)?
+        .to_string();
     if opts.restart && checkpoint::clear(db, &name).await? {
         tracing::info!("--restart: the saved position of {name} is forgotten");
     }
     if let Some(saved) = checkpoint::load(db, &name).await? {
         match serde_json::from_value::<Pass>(saved.position) {
             Ok(pass)
-                if pass
-                    .next
-                    .as_deref()
-                    .is_some_and(|url| client.product_pages_from(url, 0).is_ok()) =>
+                if pass.first == first
+                    && pass
+                        .next
+                        .as_deref()
+                        .is_some_and(|url| client.product_pages_from(url, 0).is_ok()) =>
             {
                 tracing::info!(
                     "resuming the products listing at page {} ({} products read since run {}); \
@@ -74,34 +82,52 @@ pub(super) async fn starting_point(
             }
             _ => {
                 tracing::warn!(
-                    "the saved position of {name} is not on B2B_API_URL's listing: starting \
-                     from page 1"
+                    "the saved position of {name} belongs to another listing (B2B_API_URL or \
+                     --page-size changed): starting from page 1"
                 );
                 checkpoint::clear(db, &name).await?;
             }
         }
     }
-    let first = client.first_products_url(&opts.endpoint, opts.page_size, opts.site_id)?;
     Ok(Pass {
         run_id,
-        next: Some(first.to_string()),
+        next: Some(first.clone()),
+        first,
         page: 0,
         received: 0,
         count: None,
     })
 }
 
-/// A page that says the listing goes on but holds nothing: an upstream fault, never the
-/// end of the listing.
-pub(super) fn empty_page_error(page: &NumberedPage, received: u64) -> Option<B2bError> {
-    let count = page.page.count?;
-    (page.page.items.is_empty() && received < count).then(|| B2bError::Shape {
+/// A page the listing cannot go on from, though it parsed: empty while the listing says
+/// there is more (`count` not reached, or a `next` link), or past `count` (an upstream
+/// that ignores `page` would be followed forever). An upstream fault, never the end of
+/// the listing: the run stops and the next one continues from this page.
+pub(super) fn untrusted_page(page: &NumberedPage, received: u64) -> Option<B2bError> {
+    let items = page.page.items.len() as u64;
+    let count = page.page.count;
+    let reason = if items == 0 && count.is_some_and(|c| received < c) {
+        format!(
+            "page {} is empty while `count` says {} products and {received} were received",
+            page.number,
+            count.unwrap_or_default()
+        )
+    } else if items == 0 && page.next_url.is_some() {
+        format!("page {} is empty but links to a next page", page.number)
+    } else if let Some(c) = count.filter(|&c| received + items > c) {
+        format!(
+            "page {} brings the listing to {} products while its `count` says {c}",
+            page.number,
+            received + items
+        )
+    } else {
+        return None;
+    };
+    Some(B2bError::Shape {
         url: page.url.clone(),
         reason: format!(
-            "page {} is empty while `count` says {count} products and {received} were \
-             received: stopping here, nothing marked missing (the next run continues from \
-             this page)",
-            page.number
+            "{reason}: stopping here, nothing marked missing (the next run continues from \
+             this page)"
         ),
     })
 }
