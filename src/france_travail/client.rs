@@ -313,7 +313,8 @@ impl FtClient {
 }
 
 /// A search page from a 2xx answer: the total from `Content-Range`, no offers for a 204
-/// or an empty body.
+/// (or an empty body whose `Content-Range` says 0). Any other empty body was cut short:
+/// retried like the other cut answers.
 fn read_search_page(
     url: &str,
     status: StatusCode,
@@ -325,7 +326,15 @@ fn read_search_page(
         .and_then(|v| v.to_str().ok())
         .and_then(content_range)
         .map(|(_, _, total)| total);
-    if status == StatusCode::NO_CONTENT || raw.iter().all(u8::is_ascii_whitespace) {
+    let blank = raw.iter().all(u8::is_ascii_whitespace);
+    if blank && status != StatusCode::NO_CONTENT && total != Some(0) {
+        return Err(FetchError::Undecodable {
+            url: url.to_owned(),
+            reason: format!("an empty body with status {}", status.as_u16()),
+            excerpt: String::new(),
+        });
+    }
+    if blank {
         return Ok(SearchPage {
             status: status.as_u16(),
             total: total.or(Some(0)),
@@ -381,5 +390,7 @@ mod tests {
         let err = read(200, r#"{"resultats": [{"id": "1"#).expect_err("cut");
         assert!(matches!(err, FetchError::Undecodable { .. }), "{err}");
         assert!(err.is_retryable());
+        let err = read(200, "").expect_err("an empty 200 was cut");
+        assert!(err.is_retryable(), "{err}");
     }
 }
