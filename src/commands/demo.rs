@@ -19,7 +19,7 @@ use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
 use crate::crypto::Cipher;
-use crate::france_travail::{DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings, OfferQuery};
+use crate::france_travail::{FtClient, OfferQuery};
 use crate::keys;
 use crate::sandbox::france_travail::FranceTravailConfig;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -159,16 +159,7 @@ async fn collect_offers(
     quiet: bool,
     interrupt: &crate::sync::Interrupt,
 ) -> anyhow::Result<Collected> {
-    let client = FtClient::new(FtSettings {
-        auth_url: sandbox.ft_auth_url(),
-        api_url: sandbox.ft_api_url(),
-        client_id: sandbox.ft_client_id(),
-        client_secret: Secret::new(sandbox.ft_client_secret()),
-        scope: DEFAULT_SCOPE.to_owned(),
-        timeout: Duration::from_secs(30),
-        max_retries: 3,
-        rate: DEFAULT_RATE,
-    })?;
+    let client = FtClient::new(sandbox.ft_settings(Duration::from_secs(30)))?;
     client.authenticate().await?;
     let opts = CollectOptions {
         max_pages: 100,
