@@ -14,9 +14,7 @@ use serde::Serialize;
 use crate::b2b::parse::parse_product;
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings};
-use crate::france_travail::{
-    DEFAULT_RATE as FT_RATE, DEFAULT_SCOPE as FT_SCOPE, FtClient, FtSettings, OfferQuery,
-};
+use crate::france_travail::{DEFAULT_RATE as FT_RATE, FtClient, OfferQuery};
 use crate::keys::ActiveKey;
 use crate::sandbox::cerema::CeremaConfig;
 use crate::sandbox::data::Catalog;
@@ -217,16 +215,7 @@ pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> any
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
-    let client = FtClient::new(FtSettings {
-        auth_url: sandbox.ft_auth_url(),
-        api_url: sandbox.ft_api_url(),
-        client_id: sandbox.ft_client_id(),
-        client_secret: Secret::new(sandbox.ft_client_secret()),
-        scope: FT_SCOPE.to_owned(),
-        timeout: Duration::from_secs(60),
-        max_retries: 3,
-        rate: FT_RATE,
-    })?;
+    let client = FtClient::new(sandbox.ft_settings(Duration::from_secs(60)))?;
     client.authenticate().await?;
     let collect_opts = CollectOptions {
         max_pages: 100,

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every upstream client: the one reqwest client and its
 //! redirect policy, typed fetch errors, bodies read under a size cap, and retries with
-//! exponential backoff and jitter that honour `Retry-After`.
+//! exponential backoff and jitter that honour `Retry-After`, and the one rule for a
+//! token answered 401 (renewed, the request sent again once).
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};
@@ -436,6 +437,26 @@ where
         .await
 }
 
+/// The one rule for an expired token: `attempt(renew)` authorizes (renewing the
+/// token when `renew`) and sends the request; when the first attempt is answered 401
+/// and the credentials are `renewable`, it runs again once with `renew == true`, and
+/// its answer stands, 401 or not. `attempt` gives `Err(e)` when it could not authorize
+/// (returned as is) and `Ok(result)` for the request's outcome.
+pub async fn with_reauth<T, E, F, Fut>(
+    renewable: bool,
+    mut attempt: F,
+) -> Result<Result<T, FetchError>, E>
+where
+    F: FnMut(bool) -> Fut,
+    Fut: Future<Output = Result<Result<T, FetchError>, E>>,
+{
+    let result = attempt(false).await?;
+    if renewable && matches!(result, Err(FetchError::Status { status: 401, .. })) {
+        return attempt(true).await;
+    }
+    Ok(result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,5 +592,55 @@ mod tests {
             e.to_string(),
             "http://x/y: the answer is larger than 64 MiB (SAGASYNC_MAX_RESPONSE_MB): stopped reading"
         );
+    }
+
+    /// A request's outcome for an answer of `status`.
+    fn answer(status: u16) -> Result<(), FetchError> {
+        match status {
+            200 => Ok(()),
+            _ => Err(FetchError::Status {
+                url: "http://x/".to_owned(),
+                status,
+                excerpt: String::new(),
+                retry_after: None,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_401_renews_once_and_only_when_the_token_can_be_renewed() {
+        // Each case: renewable, the answers in order, the `renew` of each attempt made.
+        let cases: [(bool, &[u16], &[bool]); 5] = [
+            (true, &[200], &[false]),
+            (true, &[401, 200], &[false, true]),
+            (true, &[401, 401], &[false, true]),
+            (false, &[401], &[false]),
+            (true, &[403], &[false]),
+        ];
+        for (renewable, answers, expected) in cases {
+            let mut made = Vec::new();
+            let result = with_reauth(renewable, |renew| {
+                let status = answers[made.len()];
+                made.push(renew);
+                async move { Ok::<_, ()>(answer(status)) }
+            })
+            .await
+            .expect("authorized");
+            assert_eq!(made, expected, "{renewable} {answers:?}");
+            assert_eq!(result.is_ok(), answers.last() == Some(&200));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_renewal_is_returned_as_is() {
+        let result = with_reauth(true, |renew| async move {
+            if renew {
+                Err("login refused")
+            } else {
+                Ok(answer(401))
+            }
+        })
+        .await;
+        assert_eq!(result.err(), Some("login refused"));
     }
 }

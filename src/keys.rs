@@ -73,6 +73,23 @@ impl ActiveKey {
     }
 }
 
+impl From<&ActiveKey> for crate::b2b::Credential {
+    fn from(key: &ActiveKey) -> Self {
+        crate::b2b::Credential {
+            label: key.label(),
+            name: key.name.clone(),
+            stored_id: key.id,
+            secret: key.secret.clone(),
+        }
+    }
+}
+
+impl From<ActiveKey> for crate::b2b::Credential {
+    fn from(key: ActiveKey) -> Self {
+        Self::from(&key)
+    }
+}
+
 /// Shows at most the first 4 and the last 4 characters, and never more than half of
 /// the key: `b2c_…9876`.
 pub fn mask(key: &str) -> String {

@@ -23,3 +23,4 @@ pub mod skills;
 pub mod sync;
 pub mod telemetry;
 pub mod text;
+pub mod time;

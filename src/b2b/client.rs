@@ -14,7 +14,21 @@ use url::Url;
 
 use super::parse::{self, ProductPage};
 use crate::http::{FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_retries};
-use crate::keys::ActiveKey;
+use crate::secret::Secret;
+
+/// The key the client sends in `X-API-Key`, with what names it. The key store's
+/// `keys::ActiveKey` converts into it: the client does not know where keys are kept.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// How messages name the key (`key 3 "Clé principale"`); never the key itself.
+    pub label: String,
+    /// The key's name, recorded with the runs that use it.
+    pub name: String,
+    /// The stored key's id, for the sync to mark it used; `None` for a key that is not
+    /// stored (the environment fallback, the sandbox's).
+    pub stored_id: Option<i32>,
+    pub secret: Secret,
+}
 
 /// Where and how to reach the B2B inventory.
 #[derive(Debug, Clone)]
@@ -52,7 +66,7 @@ pub enum B2bError {
 pub struct B2bClient {
     http: reqwest::Client,
     base: Url,
-    key: ActiveKey,
+    key: Credential,
     policy: RetryPolicy,
     timeout: Duration,
     max_response_bytes: u64,
@@ -62,13 +76,13 @@ impl std::fmt::Debug for B2bClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("B2bClient")
             .field("base", &self.base.as_str())
-            .field("key", &self.key.label())
+            .field("key", &self.key.label)
             .finish_non_exhaustive()
     }
 }
 
 impl B2bClient {
-    pub fn new(settings: &B2bSettings, key: ActiveKey) -> Result<Self, B2bError> {
+    pub fn new(settings: &B2bSettings, key: impl Into<Credential>) -> Result<Self, B2bError> {
         let bad = |reason: String| B2bError::BadBaseUrl {
             url: settings.base_url.clone(),
             reason,
@@ -85,7 +99,7 @@ impl B2bClient {
         Ok(B2bClient {
             http,
             base,
-            key,
+            key: key.into(),
             policy: options.retry_policy(settings.max_retries),
             timeout: settings.timeout,
             max_response_bytes: options.max_response_bytes,
@@ -99,7 +113,7 @@ impl B2bClient {
         self
     }
 
-    pub fn key(&self) -> &ActiveKey {
+    pub fn key(&self) -> &Credential {
         &self.key
     }
 
@@ -117,7 +131,7 @@ impl B2bClient {
         let mut headers = HeaderMap::new();
         let mut value =
             HeaderValue::from_str(self.key.secret.expose()).map_err(|_| B2bError::Rejected {
-                key: self.key.label(),
+                key: self.key.label.clone(),
                 status: 0,
                 excerpt: "the key holds characters an HTTP header cannot carry".to_owned(),
             })?;
@@ -168,7 +182,7 @@ impl B2bClient {
                 excerpt,
                 ..
             } => B2bError::Rejected {
-                key: self.key.label(),
+                key: self.key.label.clone(),
                 status,
                 excerpt,
             },

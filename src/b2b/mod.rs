@@ -3,4 +3,4 @@
 pub mod client;
 pub mod parse;
 
-pub use client::{B2bClient, B2bError, B2bSettings, NumberedPage, ProductPages};
+pub use client::{B2bClient, B2bError, B2bSettings, Credential, NumberedPage, ProductPages};

@@ -12,7 +12,8 @@ use url::Url;
 
 use super::parse::{self, Page};
 use crate::http::{
-    FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, send_json, with_retries,
+    FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, send_json, with_reauth,
+    with_retries,
 };
 use crate::secret::Secret;
 
@@ -314,15 +315,15 @@ impl CeremaClient {
                 base: self.base.origin().ascii_serialization(),
             });
         }
-        let auth = self.authorization(false).await?;
-        let mut result = self.get_once(url, auth).await;
-        if matches!(result, Err(FetchError::Status { status: 401, .. }))
-            && matches!(self.auth, CeremaAuth::Credentials { .. })
-        {
-            tracing::info!("the Cerema token expired: logging in again");
-            let auth = self.authorization(true).await?;
-            result = self.get_once(url, auth).await;
-        }
+        let renewable = matches!(self.auth, CeremaAuth::Credentials { .. });
+        let result = with_reauth(renewable, |renew| async move {
+            if renew {
+                tracing::info!("the Cerema token expired: logging in again");
+            }
+            let auth = self.authorization(renew).await?;
+            Ok::<_, CeremaError>(self.get_once(url, auth).await)
+        })
+        .await?;
         result.map_err(|e| match e {
             FetchError::Status {
                 status: 401,

@@ -11,6 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
+use super::format::is_broken_pipe;
 use super::sync::{
     ReportArgs, STATS_HEADER, finish_bar, interrupt_on_signals, observer, stats_row,
 };
@@ -304,14 +305,4 @@ async fn run_export(args: CeremaExportArgs, ctx: &Context) -> anyhow::Result<Exi
         eprintln!("{written} {} written to {}", kind.name(), path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<serde_json::Error>()
-                .and_then(|j| j.io_error_kind())
-                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
-    })
 }

@@ -8,10 +8,7 @@ use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use entity::category;
 use entity::prelude::*;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Context;
 use super::sandbox::DataArgs;
@@ -19,7 +16,7 @@ use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
 use crate::crypto::Cipher;
-use crate::france_travail::{DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings, OfferQuery};
+use crate::france_travail::{FtClient, OfferQuery};
 use crate::keys;
 use crate::sandbox::france_travail::FranceTravailConfig;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -159,16 +156,7 @@ async fn collect_offers(
     quiet: bool,
     interrupt: &crate::sync::Interrupt,
 ) -> anyhow::Result<Collected> {
-    let client = FtClient::new(FtSettings {
-        auth_url: sandbox.ft_auth_url(),
-        api_url: sandbox.ft_api_url(),
-        client_id: sandbox.ft_client_id(),
-        client_secret: Secret::new(sandbox.ft_client_secret()),
-        scope: DEFAULT_SCOPE.to_owned(),
-        timeout: Duration::from_secs(30),
-        max_retries: 3,
-        rate: DEFAULT_RATE,
-    })?;
+    let client = FtClient::new(sandbox.ft_settings(Duration::from_secs(30)))?;
     client.authenticate().await?;
     let opts = CollectOptions {
         max_pages: 100,
@@ -194,6 +182,21 @@ async fn collect_offers(
     Ok(result?)
 }
 
+/// The tables the summary counts, in its order.
+const SUMMARY_TABLES: [&str; 11] = [
+    "categories",
+    "external_categories",
+    "products",
+    "external_products",
+    "cerema_structures",
+    "cerema_users",
+    "job_offers",
+    "job_offer_skills",
+    "api_keys",
+    "sync_runs",
+    "sync_errors",
+];
+
 async fn print_summary(
     db: &DatabaseConnection,
     url: &str,
@@ -202,29 +205,9 @@ async fn print_summary(
     let mut rows = Table::new();
     rows.load_preset(UTF8_FULL_CONDENSED)
         .set_header(["table", "rows"]);
-    let counts = [
-        ("categories", Category::find().count(db).await?),
-        (
-            "external_categories",
-            ExternalCategory::find().count(db).await?,
-        ),
-        ("products", Product::find().count(db).await?),
-        (
-            "external_products",
-            ExternalProduct::find().count(db).await?,
-        ),
-        (
-            "cerema_structures",
-            CeremaStructure::find().count(db).await?,
-        ),
-        ("cerema_users", CeremaUser::find().count(db).await?),
-        ("job_offers", JobOffer::find().count(db).await?),
-        ("job_offer_skills", JobOfferSkill::find().count(db).await?),
-        ("api_keys", ApiKey::find().count(db).await?),
-        ("sync_runs", SyncRun::find().count(db).await?),
-        ("sync_errors", SyncError::find().count(db).await?),
-    ];
-    for (t, n) in counts {
+    let counted = crate::inspect::db::table_rows(db).await?;
+    for t in SUMMARY_TABLES {
+        let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
         rows.add_row([t.to_owned(), n.to_string()]);
     }
     println!("Rows per table\n{rows}\n");

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use crate::skills::{SkillsError, match_stored, rome_profile};
+use crate::skills::{SkillsError, match_stored, rome_profile, split_skills};
 
 /// How a skills answer is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,15 +133,6 @@ pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Splits `"accueil, service; hygiène"` into skills.
-pub fn split_skills(s: &str) -> Vec<String> {
-    s.split([',', ';', '\n'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     let skills = split_skills(&args.skills);
@@ -218,14 +209,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rome_codes_and_skill_lists_are_read() {
+    fn rome_codes_are_read() {
         assert_eq!(rome_code(" g1602 "), Ok("G1602".to_owned()));
         assert!(rome_code("G160").is_err());
         assert!(rome_code("12345").is_err());
-        assert_eq!(
-            split_skills("accueil, service;  hygiène ,,"),
-            ["accueil", "service", "hygiène"]
-        );
-        assert!(split_skills(" , ").is_empty());
     }
 }

@@ -14,7 +14,9 @@ use url::Url;
 
 use super::parse;
 use super::query::{OfferQuery, content_range};
-use crate::http::{FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_retries};
+use crate::http::{
+    FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_reauth, with_retries,
+};
 use crate::secret::Secret;
 
 /// The token endpoint, as the original collectors use it.
@@ -285,13 +287,15 @@ impl FtClient {
             }
             q.append_pair("range", &format!("{start}-{end}"));
         }
-        let auth = self.authorization(false).await?;
-        let mut result = self.get(&url, &auth).await;
-        if matches!(result, Err(FetchError::Status { status: 401, .. })) {
-            tracing::info!("France Travail rejected the token: asking for a new one");
-            let auth = self.authorization(true).await?;
-            result = self.get(&url, &auth).await;
-        }
+        let url = &url;
+        let result = with_reauth(true, |renew| async move {
+            if renew {
+                tracing::info!("France Travail rejected the token: asking for a new one");
+            }
+            let auth = self.authorization(renew).await?;
+            Ok::<_, FtError>(self.get(url, &auth).await)
+        })
+        .await?;
         result.map_err(|e| match e {
             FetchError::Status {
                 status: 401,

@@ -98,7 +98,7 @@ fn number(v: Option<&Value>) -> Option<f64> {
 
 fn date(map: &Map<String, Value>, name: &str, warnings: &mut Vec<String>) -> Option<DateTime<Utc>> {
     let s = text(map, name)?;
-    let parsed = crate::cerema::parse::instant(&s);
+    let parsed = crate::time::instant(&s);
     if parsed.is_none() {
         warnings.push(format!("`{name}` {s:?} is not a date: left empty"));
     }

@@ -47,15 +47,7 @@ pub struct LastRun {
 
 pub async fn stats(db: &DatabaseConnection) -> Result<DbStats> {
     let backend = db.get_database_backend();
-    let mut tables = Vec::new();
-    for table in table_names(db).await? {
-        let sql = format!("SELECT COUNT(*) FROM {}", quote(backend, &table));
-        let rows = scalar_i64(db, &sql).await?.unwrap_or(0);
-        tables.push(TableRows {
-            table,
-            rows: u64::try_from(rows).unwrap_or(0),
-        });
-    }
+    let tables = table_rows(db).await?;
     let size_bytes = size(db).await?;
     Ok(DbStats {
         backend: match backend {
@@ -68,6 +60,22 @@ pub async fn stats(db: &DatabaseConnection) -> Result<DbStats> {
         tables,
         last_runs: last_runs(db).await?,
     })
+}
+
+/// Rows per table, every table of the database (the migrations' bookkeeping
+/// included), sorted by name.
+pub async fn table_rows(db: &DatabaseConnection) -> Result<Vec<TableRows>> {
+    let backend = db.get_database_backend();
+    let mut tables = Vec::new();
+    for table in table_names(db).await? {
+        let sql = format!("SELECT COUNT(*) FROM {}", quote(backend, &table));
+        let rows = scalar_i64(db, &sql).await?.unwrap_or(0);
+        tables.push(TableRows {
+            table,
+            rows: u64::try_from(rows).unwrap_or(0),
+        });
+    }
+    Ok(tables)
 }
 
 /// `1536` gives `1.5 KiB`.

@@ -174,6 +174,21 @@ impl Sandbox {
         self.shared.config.france_travail.client_secret.clone()
     }
 
+    /// What a client needs to reach this sandbox: its URLs and credentials, the
+    /// client's default scope and rate, 3 retries and `timeout`.
+    pub fn ft_settings(&self, timeout: Duration) -> crate::france_travail::FtSettings {
+        crate::france_travail::FtSettings {
+            auth_url: self.ft_auth_url(),
+            api_url: self.ft_api_url(),
+            client_id: self.ft_client_id(),
+            client_secret: crate::secret::Secret::new(self.ft_client_secret()),
+            scope: crate::france_travail::DEFAULT_SCOPE.to_owned(),
+            timeout,
+            max_retries: 3,
+            rate: crate::france_travail::DEFAULT_RATE,
+        }
+    }
+
     /// When each `offres/search` request arrived (401s and 429s included), oldest first.
     pub fn ft_search_times(&self) -> Vec<Instant> {
         lock(&self.shared.ft.searches).iter().copied().collect()

@@ -17,7 +17,7 @@ use super::{ApiError, AppState, DEFAULT_RESULTS, MAX_RESULTS};
 use crate::inspect::catalog::{self, ProductFilter};
 use crate::inspect::offers::{self, OfferFilter};
 use crate::inspect::runs::{self, RunFilter};
-use crate::skills::{SkillsError, match_stored, rome_profile};
+use crate::skills::{SkillsError, match_stored, rome_profile, split_skills};
 
 type Params = Query<HashMap<String, String>>;
 type Answer = Result<Json<Value>, ApiError>;
@@ -132,7 +132,7 @@ pub async fn match_skills(
                     .ok_or_else(|| ApiError::bad("`skills` must be a list of strings"))
             })
             .collect::<Result<_, _>>()?,
-        Some(Value::String(s)) => crate::commands::skills::split_skills(s),
+        Some(Value::String(s)) => split_skills(s),
         _ => return Err(ApiError::bad("`skills` (a list of strings) is required")),
     };
     if skills.len() > 100 {

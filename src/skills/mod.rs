@@ -30,6 +30,15 @@ pub fn rome_code(s: &str) -> Option<String> {
     ok.then_some(code)
 }
 
+/// Splits `"accueil, service; hygiène"` into skills (commas, semicolons, new lines).
+pub fn split_skills(s: &str) -> Vec<String> {
+    s.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Matches `skills` against the stored offers of `rome_code`.
 pub async fn match_stored(
     db: &DatabaseConnection,
@@ -40,4 +49,18 @@ pub async fn match_stored(
         .await?
         .ok_or_else(|| SkillsError::UnknownRome(rome_code.trim().to_uppercase()))?;
     Ok(match_skills(&profile.rome_code, &profile.skills, skills))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skill_lists_are_split_on_commas_semicolons_and_lines() {
+        assert_eq!(
+            split_skills("accueil, service;  hygiène ,,"),
+            ["accueil", "service", "hygiène"]
+        );
+        assert!(split_skills(" , ").is_empty());
+    }
 }

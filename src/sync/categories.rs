@@ -173,7 +173,7 @@ pub async fn sync_categories(
     observer: Observer,
     interrupt: &Interrupt,
 ) -> Result<RunReport, RunError> {
-    let options = json!({ "endpoint": endpoint, "api_key": client.key().label() });
+    let options = json!({ "endpoint": endpoint, "api_key": &client.key().label });
     let run = Run::start(db, Source::B2b, "categories", options).await?;
     let mut stats = Stats::default();
     let outcome = apply(
@@ -201,7 +201,7 @@ async fn apply(
 ) -> anyhow::Result<bool> {
     observer(Progress::Phase("fetching categories"));
     let items = client.categories(endpoint).await?;
-    if let Some(id) = client.key().id {
+    if let Some(id) = client.key().stored_id {
         crate::keys::mark_used(db, id).await?;
     }
     let payload = read_payload(&items);

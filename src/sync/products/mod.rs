@@ -113,7 +113,7 @@ pub async fn sync_products(
         "endpoint": opts.endpoint,
         "page_size": opts.page_size,
         "site_id": opts.site_id,
-        "api_key": client.key().label(),
+        "api_key": &client.key().label,
         "restart": opts.restart,
     });
     let run = Run::start(db, Source::B2b, "products", options).await?;
@@ -246,7 +246,7 @@ async fn run_pages(
         let applied = async {
             let txn = writer.txn(db).await?;
             if first_number == 1
-                && let Some(id) = client.key().id
+                && let Some(id) = client.key().stored_id
             {
                 crate::keys::mark_used(txn, id).await?;
             }
@@ -333,7 +333,7 @@ impl State {
         Ok(State {
             run_id,
             categories,
-            api_key_id: client.key().id,
+            api_key_id: client.key().stored_id,
             api_key_name: client.key().name.clone(),
         })
     }
