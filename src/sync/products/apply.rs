@@ -13,11 +13,11 @@ use sea_orm::{
     EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 
+use super::super::Stats;
 use super::super::run::save_issues;
 use super::super::slug::with_suffix;
-use super::super::{ItemIssue, Stats};
 use super::insert::{insert_new, rows, update_rows};
-use super::plan::{CategoryPlan, Mapping, Work, content_hash};
+use super::plan::{CategoryPlan, Mapping, Planned, Work, plan_batch};
 use super::{Entry, IN_CHUNK, State, issue, shown_id};
 use crate::b2b::parse::{CategoryRecord, ProductRecord};
 use crate::db::is_unique_violation;
@@ -91,66 +91,20 @@ pub(super) async fn apply_page(
         })
         .collect();
     let mut slugs = taken_slugs(txn, candidates).await?;
-    let mut page = Stats::default();
-    let mut unchanged: Vec<i32> = Vec::new();
-    let mut issues: Vec<ItemIssue> = Vec::new();
-    let mut work: Vec<Work> = Vec::new();
-    // Plan (no writes): errors, unchanged items, and the work left.
-    for entry in entries {
-        page.total += 1;
-        let record = match entry.record {
-            Ok(r) => r,
-            Err(e) => {
-                if let Some(m) = entry.external_id.and_then(|id| existing.get(&id)) {
-                    mark_error(txn, m.id, state.run_id, &e).await?;
-                }
-                issues.push(issue(
-                    shown_id(entry.external_id, &entry.raw),
-                    e,
-                    &entry.raw,
-                ));
-                continue;
-            }
-        };
-        let plan = CategoryPlan::of(state, &record.category);
-        let hash = content_hash(&entry.digest);
-        if let Some(m) = existing.get(&record.external_id)
-            && m.content_hash.as_deref() == Some(hash.as_str())
-            && m.sync_status == SyncStatus::Synced
-            && plan.local() == Ok(m.category_id)
-        {
-            page.unchanged += 1;
-            unchanged.push(m.id);
-            continue;
-        }
-        if !record.warnings.is_empty() {
-            issues.push(ItemIssue {
-                warning: true,
-                ..issue(
-                    shown_id(entry.external_id, &entry.raw),
-                    record.warnings.join("; "),
-                    &entry.raw,
-                )
-            });
-        }
-        if let CategoryPlan::Unknown(cat) = plan {
-            issues.push(ItemIssue {
-                warning: true,
-                ..issue(
-                    shown_id(entry.external_id, &entry.raw),
-                    format!("unknown category {cat}: the product is kept without a category"),
-                    &entry.raw,
-                )
-            });
-        }
-        work.push(Work {
-            record,
-            slug: entry.slug,
-            plan,
-            hash: hash.as_str().to_owned(),
-            external_id: entry.external_id,
-            raw: entry.raw,
-        });
+    let Planned {
+        total,
+        unchanged,
+        unreadable,
+        mut issues,
+        work,
+    } = plan_batch(entries, &existing, &state.categories);
+    let mut page = Stats {
+        total,
+        unchanged: unchanged.len() as u64,
+        ..Stats::default()
+    };
+    for (link, reason) in &unreadable {
+        mark_error(txn, *link, state.run_id, reason).await?;
     }
     // Apply: all at once when nothing fails (the common case), else item by item.
     let batched = match apply_batch(txn, state, &work, &existing, &mut slugs).await? {
@@ -165,7 +119,7 @@ pub(super) async fn apply_page(
         for w in work {
             let mapping = existing.get(&w.record.external_id).cloned();
             // Planned again: an earlier item of the page may have created its category.
-            let plan = CategoryPlan::of(state, &w.record.category);
+            let plan = CategoryPlan::of(&state.categories, &w.record.category);
             let savepoint = txn.begin().await?;
             let applied =
                 apply_item(&savepoint, state, &w, mapping.as_ref(), &plan, &mut slugs).await;

@@ -351,7 +351,7 @@ struct Entry {
 
 impl Entry {
     /// Parses and digests an item; pure CPU work, done by the fetch task.
-    fn read(raw: RawItem) -> Entry {
+    pub(super) fn read(raw: RawItem) -> Entry {
         let read = read_product(raw.json());
         Entry {
             slug: read
