@@ -34,7 +34,8 @@ enum Field {
 }
 
 /// The keys of each field: the reference path's tables, so the two readings cannot
-/// disagree on which keys a product has. No key is in two of them (a test says so).
+/// disagree on which keys a product has. No key is in two of them (a test says so);
+/// the order is only that of the lookup, the common fields first.
 const FIELDS: [(Field, &[&str]); 12] = [
     (Field::Id, &["id"]),
     (Field::Name, NAME),
@@ -49,6 +50,9 @@ const FIELDS: [(Field, &[&str]); 12] = [
     (Field::Discount, DISCOUNT),
     (Field::Description, DESCRIPTION),
 ];
+
+// `ProductVisitor` keeps the fields it has seen as bits of a `u16`.
+const _: () = assert!(FIELDS.len() <= 16);
 
 /// The field `key` fills, if any.
 fn field_of(key: &str) -> Option<Field> {
