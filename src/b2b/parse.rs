@@ -1,16 +1,19 @@
 //! The B2B inventory's JSON, read into clean records: field aliases, numbers in their
 //! many spellings, the list shapes. Pure functions; only this module knows the JSON.
+//! A product is read by [`parse_product`] (the reference, over a [`Value`]) or by the
+//! typed reading of [`fast`]; the keys of its fields are one table both use.
 
-use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 use bytes::Bytes;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
-use serde::de::{self, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
+
+mod fast;
+
+use fast::ProductDto;
 
 /// Longest product title the `products` table takes.
 const MAX_TITLE_CHARS: usize = 500;
@@ -480,8 +483,42 @@ pub fn parse_category(item: &Value) -> Result<CategoryRecord, RecordError> {
     })
 }
 
+// The keys each product field may come under, in order: the first present with a
+// non-null value is read. Both readings take their keys from here.
+const NAME: &[&str] = &["name", "title"];
+const DESCRIPTION: &[&str] = &["description", "description_text"];
+const PRICE: &[&str] = &["selling_price", "price", "unit_price"];
+const DISCOUNT: &[&str] = &["discount_price", "promotional_price", "sale_price"];
+const STOCK: &[&str] = &["quantity", "stock", "available_quantity"];
+const SKU: &[&str] = &["cug", "sku", "code"];
+/// An object `{id, name}`, or an id.
+const CATEGORY: &[&str] = &["category", "category_id"];
+const AVAILABLE: &[&str] = &["is_available_b2c", "is_available", "is_active", "available"];
+/// A name, or an object `{name}`.
+const BRAND: &[&str] = &["brand", "manufacturer", "brand_name"];
+/// A list of links or objects `{url | image | image_url}`.
+const IMAGES: &[&str] = &["images", "image_urls", "gallery"];
+/// One link or object `{url | image}`, read when `IMAGES` gives none.
+const IMAGE: &[&str] = &["image_url", "image", "main_image", "photo"];
+
+/// `keys` as a message names them: "`a`, `b` or `c`".
+fn either(keys: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, key) in keys.iter().enumerate() {
+        out.push_str(match i {
+            0 => "",
+            i if i + 1 == keys.len() => " or ",
+            _ => ", ",
+        });
+        out.push('`');
+        out.push_str(key);
+        out.push('`');
+    }
+    out
+}
+
 fn category_ref(map: &Map<String, Value>) -> Result<Option<CategoryRef>, RecordError> {
-    match first(map, &["category", "category_id"]) {
+    match first(map, CATEGORY) {
         None => Ok(None),
         Some((_, Value::Object(cat))) => {
             let id = required_id(cat).map_err(|e| err(format!("category: {e}")))?;
@@ -495,7 +532,7 @@ fn category_ref(map: &Map<String, Value>) -> Result<Option<CategoryRef>, RecordE
 }
 
 fn image_urls(map: &Map<String, Value>) -> Vec<String> {
-    let mut urls: Vec<String> = match first(map, &["images", "image_urls", "gallery"]) {
+    let mut urls: Vec<String> = match first(map, IMAGES) {
         Some((_, Value::Array(list))) => list
             .iter()
             .filter_map(|v| text(v, &["url", "image", "image_url"]))
@@ -503,7 +540,7 @@ fn image_urls(map: &Map<String, Value>) -> Vec<String> {
         _ => Vec::new(),
     };
     if urls.is_empty()
-        && let Some((_, v)) = first(map, &["image_url", "image", "main_image", "photo"])
+        && let Some((_, v)) = first(map, IMAGE)
         && let Some(url) = text(v, &["url", "image"])
     {
         urls.push(url);
@@ -513,7 +550,7 @@ fn image_urls(map: &Map<String, Value>) -> Vec<String> {
 }
 
 fn stock(map: &Map<String, Value>, warnings: &mut Vec<String>) -> Result<i32, RecordError> {
-    let Some((key, v)) = first(map, &["quantity", "stock", "available_quantity"]) else {
+    let Some((key, v)) = first(map, STOCK) else {
         return Ok(0);
     };
     let d = parse_decimal(v).map_err(|e| err(format!("invalid `{key}`: {e}")))?;
@@ -553,25 +590,22 @@ pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
     let map = as_object(item)?;
     let external_id = required_id(map)?;
     let mut warnings = Vec::new();
-    let title = first(map, &["name", "title"])
+    let title = first(map, NAME)
         .and_then(|(_, v)| text(v, &[]))
-        .ok_or_else(|| err("no name (`name` or `title`)"))?;
-    let price = match first(map, &["selling_price", "price", "unit_price"]) {
+        .ok_or_else(|| err(format!("no name ({})", either(NAME))))?;
+    let price = match first(map, PRICE) {
         Some((key, v)) => parse_amount(key, v)?,
-        None => return Err(err("no price (`selling_price`, `price` or `unit_price`)")),
+        None => return Err(err(format!("no price ({})", either(PRICE)))),
     };
-    let discount_price = match first(map, &["discount_price", "promotional_price", "sale_price"]) {
+    let discount_price = match first(map, DISCOUNT) {
         Some((key, v)) => Some(parse_amount(key, v)?),
         None => None,
     };
-    let is_available = match first(
-        map,
-        &["is_available_b2c", "is_available", "is_active", "available"],
-    ) {
+    let is_available = match first(map, AVAILABLE) {
         Some((key, v)) => parse_bool(v).ok_or_else(|| err(format!("invalid `{key}` {v}")))?,
         None => true,
     };
-    let sku = match first(map, &["cug", "sku", "code"]).and_then(|(_, v)| text(v, &[])) {
+    let sku = match first(map, SKU).and_then(|(_, v)| text(v, &[])) {
         Some(sku) if sku.chars().count() > MAX_SKU_CHARS => {
             return Err(err(format!(
                 "the SKU is longer than {MAX_SKU_CHARS} characters"
@@ -584,7 +618,7 @@ pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
     let mut record = ProductRecord {
         external_id,
         title: cut(title, "name", MAX_TITLE_CHARS, &mut warnings),
-        description: first(map, &["description", "description_text"])
+        description: first(map, DESCRIPTION)
             .and_then(|(_, v)| text(v, &[]))
             .map(|d| without_nul(d, "description", &mut warnings))
             .unwrap_or_default(),
@@ -594,7 +628,7 @@ pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
         sku: sku.map(|s| without_nul(s, "sku", &mut warnings)),
         category: category_ref(map)?,
         is_available,
-        brand: first(map, &["brand", "manufacturer", "brand_name"])
+        brand: first(map, BRAND)
             .and_then(|(_, v)| text(v, &["name"]))
             .map(|b| without_nul(b, "brand", &mut warnings))
             .map(|b| cut(b, "brand", 255, &mut warnings)),
@@ -628,13 +662,11 @@ pub struct ReadProduct {
 }
 
 /// Reads one product item from its JSON text. The common shapes go through a typed,
-/// borrowing DTO; anything it does not take as a valid product (an error, an alias
-/// given twice, an unusual type) is read again through [`parse_product`], which is the
-/// reference: same records, same messages.
+/// borrowing DTO ([`fast`], objects only, keys from the same tables); anything it does
+/// not take as a valid product (an error, an alias given twice, an unusual type) is read
+/// again through [`parse_product`], which is the reference: same records, same messages.
 pub fn read_product(json: &str) -> ReadProduct {
-    // A derived struct also reads a JSON list (fields in order): objects only.
-    if json.trim_start().starts_with('{')
-        && let Ok(dto) = serde_json::from_str::<ProductDto>(json)
+    if let Ok(dto) = serde_json::from_str::<ProductDto>(json)
         && let Some(record) = dto.into_record()
     {
         return ReadProduct {
@@ -652,342 +684,6 @@ pub fn read_product(json: &str) -> ReadProduct {
             record: Err(err(format!("the record is not JSON: {e}"))),
         },
     }
-}
-
-/// A JSON scalar as the inventory spells ids, numbers, flags and text: numbers as
-/// numbers or strings, strings borrowed from the page when they hold no escapes.
-/// Objects and lists are refused (the item then takes the reference path).
-#[derive(Debug, Clone, PartialEq)]
-enum Scalar<'a> {
-    Bool(bool),
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Str(Cow<'a, str>),
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a number, a string or a boolean")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Scalar::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Scalar::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Scalar::UInt(v))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Scalar::Float(v))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Scalar::Str(Cow::Owned(v)))
-    }
-}
-
-impl Scalar<'_> {
-    /// As [`parse_id`].
-    fn id(&self) -> Option<i64> {
-        match self {
-            Scalar::Int(n) => Some(*n),
-            Scalar::UInt(n) => i64::try_from(*n).ok(),
-            Scalar::Str(s) => s.trim().parse().ok(),
-            Scalar::Bool(_) | Scalar::Float(_) => None,
-        }
-    }
-
-    /// As [`text`] without object keys.
-    fn text(&self) -> Option<String> {
-        match self {
-            Scalar::Str(s) => {
-                let s = s.trim();
-                (!s.is_empty()).then(|| s.to_owned())
-            }
-            Scalar::Int(n) => Some(itoa::Buffer::new().format(*n).to_owned()),
-            Scalar::UInt(n) => Some(itoa::Buffer::new().format(*n).to_owned()),
-            Scalar::Float(f) => Number::from_f64(*f).map(|n| n.to_string()),
-            Scalar::Bool(_) => None,
-        }
-    }
-
-    /// As [`parse_decimal`]; `None` when that would be an error.
-    fn decimal(&self) -> Option<Decimal> {
-        match self {
-            Scalar::Int(n) => Some(Decimal::from(*n)),
-            Scalar::UInt(n) => Some(Decimal::from(*n)),
-            Scalar::Float(f) => parse_decimal(&Value::Number(Number::from_f64(*f)?)).ok(),
-            Scalar::Str(s) => parse_decimal_str(s).ok(),
-            Scalar::Bool(_) => None,
-        }
-    }
-
-    /// As [`parse_bool`].
-    fn flag(&self) -> Option<bool> {
-        match self {
-            Scalar::Bool(b) => Some(*b),
-            Scalar::Int(n) => Some(*n != 0),
-            Scalar::UInt(n) => i64::try_from(*n).ok().map(|n| n != 0),
-            Scalar::Float(_) => None,
-            Scalar::Str(s) => parse_bool_str(s),
-        }
-    }
-}
-
-/// A scalar, or an object read as `T`.
-#[derive(Debug, Clone, PartialEq)]
-enum ScalarOr<'a, T> {
-    Scalar(Scalar<'a>),
-    Object(T),
-}
-
-impl<'de: 'a, 'a, T: Deserialize<'de>> Deserialize<'de> for ScalarOr<'a, T> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = ScalarOr<'de, T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scalar or an object")
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_bool(v).map(ScalarOr::Scalar)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_i64(v).map(ScalarOr::Scalar)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_u64(v).map(ScalarOr::Scalar)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_f64(v).map(ScalarOr::Scalar)
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_borrowed_str(v).map(ScalarOr::Scalar)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_str(v).map(ScalarOr::Scalar)
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                ScalarVisitor.visit_string(v).map(ScalarOr::Scalar)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ScalarOr::Object)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// `{id, name}` of a category named by a product.
-#[derive(Debug, Deserialize)]
-struct CategoryDto<'a> {
-    #[serde(borrow)]
-    id: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    name: Option<Scalar<'a>>,
-}
-
-/// `{name}` of a brand given as an object.
-#[derive(Debug, Deserialize)]
-struct NameDto<'a> {
-    #[serde(borrow)]
-    name: Option<Scalar<'a>>,
-}
-
-/// An image given as an object.
-#[derive(Debug, Deserialize)]
-struct ImageDto<'a> {
-    #[serde(borrow)]
-    url: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    image: Option<Scalar<'a>>,
-    #[serde(borrow)]
-    image_url: Option<Scalar<'a>>,
-}
-
-impl ImageDto<'_> {
-    /// As [`text`] with `keys` among `url`, `image`, `image_url`.
-    fn text(&self, with_image_url: bool) -> Option<String> {
-        let image_url = if with_image_url {
-            self.image_url.as_ref()
-        } else {
-            None
-        };
-        self.url
-            .as_ref()
-            .or(self.image.as_ref())
-            .or(image_url)
-            .and_then(Scalar::text)
-    }
-}
-
-/// A product item with the aliases of [`parse_product`]. An alias present twice (even
-/// once as null) is a deserialization error: the item then takes the reference path,
-/// which applies "the first non-null key wins".
-#[derive(Debug, Deserialize)]
-struct ProductDto<'a> {
-    #[serde(borrow)]
-    id: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "title")]
-    name: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "description_text")]
-    description: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "price", alias = "unit_price")]
-    selling_price: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "promotional_price", alias = "sale_price")]
-    discount_price: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "stock", alias = "available_quantity")]
-    quantity: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "sku", alias = "code")]
-    cug: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "category_id")]
-    category: Option<ScalarOr<'a, CategoryDto<'a>>>,
-    #[serde(
-        borrow,
-        alias = "is_available",
-        alias = "is_active",
-        alias = "available"
-    )]
-    is_available_b2c: Option<Scalar<'a>>,
-    #[serde(borrow, alias = "manufacturer", alias = "brand_name")]
-    brand: Option<ScalarOr<'a, NameDto<'a>>>,
-    #[serde(borrow, alias = "image_urls", alias = "gallery")]
-    images: Option<Vec<Option<ScalarOr<'a, ImageDto<'a>>>>>,
-    #[serde(borrow, alias = "image", alias = "main_image", alias = "photo")]
-    image_url: Option<ScalarOr<'a, ImageDto<'a>>>,
-}
-
-impl ProductDto<'_> {
-    /// The record [`parse_product`] makes of the same item, or `None` where it would
-    /// fail (the reference path then gives the message).
-    fn into_record(self) -> Option<ProductRecord> {
-        let external_id = self.id?.id()?;
-        let title = self.name?.text()?;
-        let price = amount(&self.selling_price?)?;
-        let discount_price = match &self.discount_price {
-            Some(v) => Some(amount(v)?),
-            None => None,
-        };
-        let is_available = match &self.is_available_b2c {
-            Some(v) => v.flag()?,
-            None => true,
-        };
-        // A stock clamped, a text cut or holding NUL characters carries a warning: the
-        // reference path writes it.
-        let stock = match &self.quantity {
-            Some(v) => {
-                let units = v.decimal()?.trunc().max(Decimal::ZERO);
-                i32::try_from(units).ok()?
-            }
-            None => 0,
-        };
-        let category = match self.category {
-            None => None,
-            Some(ScalarOr::Object(cat)) => Some(CategoryRef::Object {
-                id: cat.id?.id()?,
-                name: cat.name.as_ref().and_then(Scalar::text),
-            }),
-            Some(ScalarOr::Scalar(v)) => Some(CategoryRef::Id(v.id()?)),
-        };
-        let brand = match &self.brand {
-            None => None,
-            Some(ScalarOr::Scalar(v)) => v.text(),
-            Some(ScalarOr::Object(o)) => o.name.as_ref().and_then(Scalar::text),
-        };
-        let mut image_urls: Vec<String> = self
-            .images
-            .iter()
-            .flatten()
-            .flatten()
-            .filter_map(|v| match v {
-                ScalarOr::Scalar(v) => v.text(),
-                ScalarOr::Object(o) => o.text(true),
-            })
-            .collect();
-        if image_urls.is_empty()
-            && let Some(url) = match &self.image_url {
-                None => None,
-                Some(ScalarOr::Scalar(v)) => v.text(),
-                Some(ScalarOr::Object(o)) => o.text(false),
-            }
-        {
-            image_urls.push(url);
-        }
-        image_urls.dedup();
-        let description = self
-            .description
-            .as_ref()
-            .and_then(Scalar::text)
-            .unwrap_or_default();
-        let sku = self.cug.as_ref().and_then(Scalar::text);
-        let long = |s: &Option<String>, max: usize| {
-            s.as_ref()
-                .is_some_and(|s| s.len() > max && s.chars().count() > max)
-        };
-        let category_name = match &category {
-            Some(CategoryRef::Object { name, .. }) => name.as_deref(),
-            _ => None,
-        };
-        let texts = [
-            Some(title.as_str()),
-            Some(description.as_str()),
-            sku.as_deref(),
-        ];
-        let nul = texts
-            .into_iter()
-            .chain([brand.as_deref(), category_name])
-            .chain(image_urls.iter().map(|u| Some(u.as_str())))
-            .flatten()
-            .any(|t| t.contains('\0'));
-        if nul
-            || title.len() > MAX_TITLE_CHARS && title.chars().count() > MAX_TITLE_CHARS
-            || long(&sku, MAX_SKU_CHARS)
-            || long(&brand, 255)
-        {
-            return None;
-        }
-        Some(ProductRecord {
-            external_id,
-            title,
-            description,
-            price,
-            discount_price,
-            stock,
-            sku,
-            category,
-            is_available,
-            brand,
-            image_urls,
-            warnings: Vec::new(),
-        })
-    }
-}
-
-/// As [`parse_amount`]; `None` where that fails.
-fn amount(v: &Scalar) -> Option<Decimal> {
-    let d = v.decimal()?;
-    if d.is_sign_negative() && !d.is_zero() {
-        return None;
-    }
-    let d = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    (d <= MAX_AMOUNT).then_some(d)
 }
 
 #[cfg(test)]
@@ -1414,5 +1110,20 @@ mod tests {
         ] {
             assert!(page_bytes(body).is_none(), "{body}");
         }
+    }
+
+    #[test]
+    fn missing_fields_are_named_with_their_keys() {
+        assert_eq!(either(NAME), "`name` or `title`");
+        assert_eq!(either(PRICE), "`selling_price`, `price` or `unit_price`");
+        assert_eq!(either(&["id"]), "`id`");
+        check_product(
+            json!({"id": 1, "price": 1}),
+            Err("no name (`name` or `title`)"),
+        );
+        check_product(
+            json!({"id": 1, "name": "x"}),
+            Err("no price (`selling_price`, `price` or `unit_price`)"),
+        );
     }
 }
