@@ -197,17 +197,24 @@ async fn after_an_interrupted_sync_the_db_file_alone_holds_what_was_committed() 
 
 // ------------------------------------------------------------- 2. db backup
 
+/// 2,000 products synced into `db` by the binary, and a second connection to its file
+/// that will wait for the write lock.
+async fn filled_with_a_second_writer(db: &TestDb) -> DatabaseConnection {
+    let sb = sandbox(2_000, 0).await;
+    assert_ok(&run(&mut sync_products(db, &sb.b2b_url(), 1_000)));
+    let file = db.sqlite_file().expect("a SQLite file");
+    let writer = plain_sqlite(&file).await;
+    writer
+        .execute_unprepared("PRAGMA busy_timeout = 5000")
+        .await
+        .expect("busy timeout");
+    writer
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_is_complete_while_another_connection_holds_a_write_transaction() {
     run_on(Backend::Sqlite, |db| async move {
-        let sb = sandbox(2_000, 0).await;
-        assert_ok(&run(&mut sync_products(&db, &sb.b2b_url(), 1_000)));
-        let file = db.sqlite_file().expect("a SQLite file");
-        let writer = plain_sqlite(&file).await;
-        writer
-            .execute_unprepared("PRAGMA busy_timeout = 5000")
-            .await
-            .expect("busy timeout");
+        let writer = filled_with_a_second_writer(&db).await;
         writer
             .execute_unprepared("BEGIN IMMEDIATE")
             .await
@@ -248,14 +255,7 @@ async fn a_backup_is_complete_while_another_connection_holds_a_write_transaction
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_while_a_writer_keeps_writing_is_consistent() {
     run_on(Backend::Sqlite, |db| async move {
-        let sb = sandbox(2_000, 0).await;
-        assert_ok(&run(&mut sync_products(&db, &sb.b2b_url(), 1_000)));
-        let file = db.sqlite_file().expect("a SQLite file");
-        let writer = plain_sqlite(&file).await;
-        writer
-            .execute_unprepared("PRAGMA busy_timeout = 5000")
-            .await
-            .expect("busy timeout");
+        let writer = filled_with_a_second_writer(&db).await;
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
         let writing = tokio::spawn(async move {
