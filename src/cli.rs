@@ -77,11 +77,11 @@ pub struct GlobalArgs {
     #[arg(
         long,
         env = "INVENTORY_API_TIMEOUT",
-        default_value_t = 30.0,
+        default_value = "30",
         value_parser = timeout_secs,
         global = true
     )]
-    pub api_timeout: f64,
+    pub api_timeout: std::time::Duration,
 
     /// Retries of one failed request to the B2B API (0 to 20)
     #[arg(
@@ -121,12 +121,12 @@ const MAX_RESPONSE_MB: u64 = 4096;
 
 /// A request timeout: seconds, more than 0 (and not so small it rounds to nothing),
 /// finite, at most a day. Used by every `*_TIMEOUT` setting.
-pub fn timeout_secs(s: &str) -> Result<f64, String> {
+pub fn timeout_secs(s: &str) -> Result<std::time::Duration, String> {
     let allowed =
         || format!("must be a number of seconds greater than 0 and at most {MAX_TIMEOUT_SECS}");
     let v: f64 = s.trim().parse().map_err(|_| allowed())?;
     match std::time::Duration::try_from_secs_f64(v) {
-        Ok(d) if !d.is_zero() && v <= MAX_TIMEOUT_SECS => Ok(v),
+        Ok(d) if !d.is_zero() && v <= MAX_TIMEOUT_SECS => Ok(d),
         _ => Err(allowed()),
     }
 }

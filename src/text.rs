@@ -6,6 +6,15 @@ use serde_json::Value;
 /// The warning a record gets when NUL characters were removed from it.
 pub const NUL_REMOVED: &str = "NUL characters removed from the record";
 
+/// Removes the NUL characters of `s` (see [`strip_nul`]); true when there were any.
+pub fn strip_nul_str(s: &mut String) -> bool {
+    let any = s.contains('\0');
+    if any {
+        s.retain(|c| c != '\0');
+    }
+    any
+}
+
 /// Whether a string (or key) of `v` holds a NUL character.
 pub fn has_nul(v: &Value) -> bool {
     match v {
@@ -21,10 +30,7 @@ pub fn has_nul(v: &Value) -> bool {
 /// rows. True when there were any (the caller records a warning).
 pub fn strip_nul(v: &mut Value) -> bool {
     match v {
-        Value::String(s) if s.contains('\0') => {
-            s.retain(|c| c != '\0');
-            true
-        }
+        Value::String(s) => strip_nul_str(s),
         Value::Array(items) => items.iter_mut().fold(false, |any, v| strip_nul(v) | any),
         Value::Object(map) => {
             let mut any = map.values_mut().fold(false, |any, v| strip_nul(v) | any);

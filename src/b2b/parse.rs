@@ -564,12 +564,11 @@ fn stock(map: &Map<String, Value>, warnings: &mut Vec<String>) -> Result<i32, Re
 
 /// `s` without NUL characters (PostgreSQL refuses them in text; every backend gets
 /// the same rows), with a warning naming `field` when there were any.
-fn without_nul(s: String, field: &str, warnings: &mut Vec<String>) -> String {
-    if !s.contains('\0') {
-        return s;
+fn without_nul(mut s: String, field: &str, warnings: &mut Vec<String>) -> String {
+    if crate::text::strip_nul_str(&mut s) {
+        warnings.push(format!("NUL characters removed from `{field}`"));
     }
-    warnings.push(format!("NUL characters removed from `{field}`"));
-    s.replace('\0', "")
+    s
 }
 
 /// `s` cut to `max` characters, with a warning naming `field` when it was longer.
@@ -635,19 +634,19 @@ pub fn parse_product(item: &Value) -> Result<ProductRecord, RecordError> {
         image_urls: image_urls(map),
         warnings: Vec::new(),
     };
-    if record.image_urls.iter().any(|u| u.contains('\0')) {
+    let stripped = record
+        .image_urls
+        .iter_mut()
+        .fold(false, |any, url| crate::text::strip_nul_str(url) | any);
+    if stripped {
         warnings.push("NUL characters removed from the image links".to_owned());
-        for url in &mut record.image_urls {
-            url.retain(|c| c != '\0');
-        }
     }
     if let Some(CategoryRef::Object {
         name: Some(name), ..
     }) = &mut record.category
-        && name.contains('\0')
+        && crate::text::strip_nul_str(name)
     {
         warnings.push("NUL characters removed from the category name".to_owned());
-        name.retain(|c| c != '\0');
     }
     record.warnings = warnings;
     Ok(record)

@@ -71,8 +71,8 @@ pub struct CeremaConnArgs {
     #[arg(long, env = "CEREMA_PASSWORD", hide_env_values = true)]
     pub cerema_password: Option<Secret>,
     /// Timeout of one request to the Cerema API, in seconds (more than 0, at most 86400)
-    #[arg(long, env = "CEREMA_API_TIMEOUT", default_value_t = 30.0, value_parser = timeout_secs)]
-    pub cerema_timeout: f64,
+    #[arg(long, env = "CEREMA_API_TIMEOUT", default_value = "30", value_parser = timeout_secs)]
+    pub cerema_timeout: Duration,
     /// Retries of one failed request (network errors, 5xx, 429, a 200 that is not JSON; 0 to 20)
     #[arg(long, env = "CEREMA_API_MAX_RETRIES", default_value_t = 3, value_parser = retries)]
     pub cerema_max_retries: u32,
@@ -100,10 +100,7 @@ impl CeremaConnArgs {
                 "no Cerema credentials: set CEREMA_API_TOKEN, or CEREMA_USERNAME and CEREMA_PASSWORD"
             ),
         };
-        let timeout = Duration::try_from_secs_f64(self.cerema_timeout)
-            .ok()
-            .filter(|t| !t.is_zero())
-            .context("CEREMA_API_TIMEOUT must be a positive number of seconds")?;
+        let timeout = self.cerema_timeout;
         Ok(CeremaSettings {
             base_url: self.cerema_api_url.clone(),
             auth,

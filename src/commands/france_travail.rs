@@ -57,8 +57,8 @@ pub struct FtConnArgs {
     #[arg(long, env = "FRANCE_TRAVAIL_API_URL", default_value = DEFAULT_API_URL)]
     pub api_url: String,
     /// Timeout of one request, in seconds (more than 0, at most 86400)
-    #[arg(long, env = "FRANCE_TRAVAIL_API_TIMEOUT", default_value_t = 30.0, value_parser = timeout_secs)]
-    pub ft_timeout: f64,
+    #[arg(long, env = "FRANCE_TRAVAIL_API_TIMEOUT", default_value = "30", value_parser = timeout_secs)]
+    pub ft_timeout: Duration,
     /// Retries of one failed request (network errors, 5xx, 429, a 200 that is not JSON; 0 to 20)
     #[arg(long, env = "FRANCE_TRAVAIL_API_MAX_RETRIES", default_value_t = 3, value_parser = retries)]
     pub ft_max_retries: u32,
@@ -90,10 +90,7 @@ impl FtConnArgs {
                 "no France Travail credentials: set FRANCE_TRAVAIL_CLIENT_ID and FRANCE_TRAVAIL_CLIENT_SECRET"
             );
         };
-        let timeout = Duration::try_from_secs_f64(self.ft_timeout)
-            .ok()
-            .filter(|t| !t.is_zero())
-            .context("FRANCE_TRAVAIL_API_TIMEOUT must be a positive number of seconds")?;
+        let timeout = self.ft_timeout;
         Ok(FtSettings {
             auth_url: self.auth_url.clone(),
             api_url: self.api_url.clone(),

@@ -92,9 +92,7 @@ pub async fn b2b_client(
     let key = keys::resolve_active(db, cipher.as_ref(), ctx.global.b2b_api_key.as_ref()).await?;
     let settings = B2bSettings {
         base_url: ctx.global.b2b_api_url.clone(),
-        timeout: Duration::try_from_secs_f64(ctx.global.api_timeout).map_err(|_| {
-            anyhow::anyhow!("INVENTORY_API_TIMEOUT must be a positive number of seconds")
-        })?,
+        timeout: ctx.global.api_timeout,
         max_retries: ctx.global.api_max_retries,
     };
     Ok(B2bClient::new(&settings, key)?.with_http_options(ctx.global.http_options()))
