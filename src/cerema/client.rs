@@ -3,6 +3,7 @@
 //! them), and `next` links cleaned of their known quirks and followed (like redirects)
 //! only on the configured host.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
@@ -212,9 +213,31 @@ impl CeremaClient {
             })
     }
 
-    /// Cleans `next` (see [`clean_next`]) against this client's base.
-    pub fn next_url(&self, current: &Url, next: &str) -> Result<Url, CeremaError> {
-        clean_next(&self.base, current, next)
+    /// The pages of a listing, from its first.
+    pub fn pages(&self, kind: CeremaKind) -> Result<CeremaPages<'_>, CeremaError> {
+        Ok(CeremaPages {
+            client: self,
+            next: Some(self.first_page(kind)?),
+            seen: HashSet::new(),
+            number: 1,
+        })
+    }
+
+    /// The pages of a listing from `next` (a link an earlier page gave, cleaned and
+    /// checked like any `next`), numbered from `number`: where a saved position resumes.
+    pub fn pages_from(
+        &self,
+        kind: CeremaKind,
+        next: &str,
+        number: u32,
+    ) -> Result<CeremaPages<'_>, CeremaError> {
+        let url = clean_next(&self.base, &self.first_page(kind)?, next)?;
+        Ok(CeremaPages {
+            client: self,
+            next: Some(url),
+            seen: HashSet::new(),
+            number,
+        })
     }
 
     /// POSTs `body` to `{base}/{path}`, with retries.
@@ -341,6 +364,55 @@ impl CeremaClient {
             },
             FetchError::Shape { url, reason } => CeremaError::Shape { url, reason },
             other => CeremaError::Fetch(other),
+        })
+    }
+}
+
+/// A cursor over the pages of a listing: `next` cleaned of its quirks, followed only on
+/// the base's origin, and never to a page already fetched.
+#[derive(Debug)]
+pub struct CeremaPages<'a> {
+    client: &'a CeremaClient,
+    next: Option<Url>,
+    seen: HashSet<String>,
+    /// The number of the next page.
+    number: u32,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct NumberedPage {
+    pub number: u32,
+    pub page: Page,
+    /// The next page's URL (`next` cleaned and checked), `None` on the last page.
+    pub next_url: Option<String>,
+}
+
+impl CeremaPages<'_> {
+    /// The next page, `None` after the last one (and after an error).
+    pub async fn next_page(&mut self) -> Option<Result<NumberedPage, CeremaError>> {
+        let url = self.next.take()?;
+        Some(self.fetch(url).await)
+    }
+
+    async fn fetch(&mut self, url: Url) -> Result<NumberedPage, CeremaError> {
+        self.seen.insert(url.to_string());
+        let page = self.client.page(&url).await?;
+        if let Some(next) = page.next.as_deref() {
+            let next = clean_next(&self.client.base, &url, next)?;
+            if self.seen.contains(next.as_str()) {
+                return Err(CeremaError::NextLoop {
+                    url: next.to_string(),
+                });
+            }
+            self.next = Some(next);
+        }
+        let number = self.number;
+        self.number += 1;
+        Ok(NumberedPage {
+            number,
+            page,
+            next_url: self.next.as_ref().map(Url::to_string),
         })
     }
 }

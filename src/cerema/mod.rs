@@ -4,5 +4,6 @@ pub mod client;
 pub mod parse;
 
 pub use client::{
-    CeremaAuth, CeremaClient, CeremaError, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL,
+    CeremaAuth, CeremaClient, CeremaError, CeremaKind, CeremaPages, CeremaSettings,
+    DEFAULT_CEREMA_API_URL, NumberedPage,
 };

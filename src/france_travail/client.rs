@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::parse;
-use super::query::{OfferQuery, content_range};
+use super::query::{OfferQuery, PAGE_SIZE, content_range, page_range};
 use crate::http::{
     FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_reauth, with_retries,
 };
@@ -313,6 +313,79 @@ impl FtClient {
             FetchError::Shape { url, reason } => FtError::Shape { url, reason },
             other => FtError::Fetch(other),
         })
+    }
+}
+
+impl FtClient {
+    /// The first page of `query`.
+    pub async fn first_page(&self, query: &OfferQuery) -> Result<SearchPage, FtError> {
+        self.search(query, 0, PAGE_SIZE - 1).await
+    }
+
+    /// The pages of `query` that follow `first` (its first page), `max_pages` in all at
+    /// the most.
+    pub fn pages_after(
+        &self,
+        query: &OfferQuery,
+        first: &SearchPage,
+        max_pages: u32,
+    ) -> OfferPages<'_> {
+        let mut pages = OfferPages {
+            client: self,
+            query: query.clone(),
+            total: first.total,
+            max_pages,
+            read: 0,
+            ended: false,
+        };
+        pages.received(first);
+        pages
+    }
+}
+
+/// A cursor over the pages of a query that fits under the cap: `range` windows of
+/// [`PAGE_SIZE`] offers, until a short or empty page, the `Content-Range` total, the
+/// cap or `max_pages`. Without a total the query is read until a short page.
+#[derive(Debug)]
+pub struct OfferPages<'a> {
+    client: &'a FtClient,
+    query: OfferQuery,
+    total: Option<u64>,
+    max_pages: u32,
+    /// Pages received.
+    read: u32,
+    ended: bool,
+}
+
+impl OfferPages<'_> {
+    /// Whether a page follows the ones received.
+    pub fn has_next(&self) -> bool {
+        !self.ended
+    }
+
+    /// The next page; `None` after the last one.
+    pub async fn next_page(&mut self) -> Option<Result<SearchPage, FtError>> {
+        if self.ended {
+            return None;
+        }
+        let (start, end) = page_range(self.read)?;
+        let page = self.client.search(&self.query, start, end).await;
+        match &page {
+            Ok(p) => self.received(p),
+            Err(_) => self.ended = true,
+        }
+        Some(page)
+    }
+
+    fn received(&mut self, page: &SearchPage) {
+        let count = page.offers.len() as u64;
+        self.read += 1;
+        let read = u64::from(self.read) * u64::from(PAGE_SIZE);
+        self.ended = count == 0
+            || count < u64::from(PAGE_SIZE)
+            || self.total.is_some_and(|t| read >= t)
+            || self.read >= self.max_pages
+            || page_range(self.read).is_none();
     }
 }
 

@@ -7,6 +7,6 @@ pub mod query;
 
 pub use client::{
     DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtError, FtSettings,
-    SearchPage,
+    OfferPages, SearchPage,
 };
 pub use query::OfferQuery;

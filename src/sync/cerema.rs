@@ -2,8 +2,9 @@
 //! upstream id. Each page commits in one transaction together with the checkpoint that
 //! lets the next run resume right after it; a completed run clears the checkpoint.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::Write;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,26 +13,20 @@ use entity::sync_run::Source;
 use entity::{cerema_structure, cerema_user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    NotSet, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use url::Url;
 
-use super::run::{Run, save_figures, save_issues};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats, checkpoint};
+use super::page::{PageLog, PageWrite, SyncCtx, Written, content_hash, insert_all, write_page};
+use super::run::Run;
+use super::{Interrupt, Observer, Progress, RunError, RunReport, checkpoint};
 use crate::cerema::parse::{self, Read, Refused, StructureRecord, UserRecord};
-use crate::cerema::{CeremaClient, CeremaError, CeremaKind};
+use crate::cerema::{CeremaClient, CeremaKind, CeremaPages, NumberedPage};
 use crate::db::begin_write;
 
 /// Pause between two pages, as the original scripts keep.
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(500);
-/// Rows per multi-row INSERT on SQLite (well under its 32,766 bound variables).
-const SQLITE_INSERT_ROWS: usize = 500;
-/// Rows per multi-row INSERT elsewhere: small, because sqlx 0.9.0 does not set
-/// TCP_NODELAY and a large statement waits for a delayed ACK.
-const NETWORK_INSERT_ROWS: usize = 25;
 /// Rows read per query by `export`: memory stays flat whatever the table holds.
 const EXPORT_BATCH: u64 = 1_000;
 
@@ -188,14 +183,37 @@ pub async fn sync_cerema(
     observer: Observer,
     interrupt: &Interrupt,
 ) -> Result<CeremaReport, RunError> {
-    match kind {
+    let options = json!({
+        "base_url": client.base().as_str(),
+        "delay_secs": opts.delay.as_secs_f64(),
+        "max_pages": opts.max_pages,
+        "restart": opts.restart,
+    });
+    let run = Run::start(db, Source::Cerema, kind.name(), options).await?;
+    let mut ctx = SyncCtx::new(db, run.id, &observer, interrupt);
+    let mut walk = Walk::default();
+    let outcome = match kind {
         CeremaKind::Users => {
-            sync_listing::<UserRecord>(db, client, kind, opts, observer, interrupt).await
+            walk_pages::<UserRecord>(&mut ctx, client, kind, opts, &mut walk).await
         }
         CeremaKind::Structures => {
-            sync_listing::<StructureRecord>(db, client, kind, opts, observer, interrupt).await
+            walk_pages::<StructureRecord>(&mut ctx, client, kind, opts, &mut walk).await
         }
-    }
+    };
+    let complete = matches!(outcome, Ok(true)) && walk.next_page.is_none();
+    let interrupted = format!(
+        "interrupted at page {}: the next run continues from there",
+        walk.next_page.unwrap_or(1)
+    );
+    let report = run.conclude(db, ctx.stats, outcome, interrupted).await?;
+    Ok(CeremaReport {
+        kind: kind.name(),
+        run: report,
+        pages: walk.pages,
+        resumed_from_page: walk.resumed_from_page,
+        complete,
+        next_page: walk.next_page,
+    })
 }
 
 /// The checkpoint name of a listing.
@@ -211,62 +229,24 @@ struct Walk {
     next_page: Option<u32>,
 }
 
-async fn sync_listing<R: Row>(
+/// The pages to read: from the checkpoint's position (when it belongs to this base
+/// URL), or from page 1; with the items read before, when resumed.
+async fn starting_point<'c>(
     db: &DatabaseConnection,
-    client: &CeremaClient,
-    kind: CeremaKind,
-    opts: &CeremaSyncOptions,
-    observer: Observer,
-    interrupt: &Interrupt,
-) -> Result<CeremaReport, RunError> {
-    let options = json!({
-        "base_url": client.base().as_str(),
-        "delay_secs": opts.delay.as_secs_f64(),
-        "max_pages": opts.max_pages,
-        "restart": opts.restart,
-    });
-    let run = Run::start(db, Source::Cerema, kind.name(), options).await?;
-    let mut stats = Stats::default();
-    let mut walk = Walk::default();
-    let outcome = walk_pages::<R>(
-        db, client, kind, opts, run.id, &mut stats, &mut walk, &observer, interrupt,
-    )
-    .await;
-    let complete = matches!(outcome, Ok(true)) && walk.next_page.is_none();
-    let interrupted = format!(
-        "interrupted at page {}: the next run continues from there",
-        walk.next_page.unwrap_or(1)
-    );
-    let report = run.conclude(db, stats, outcome, interrupted).await?;
-    Ok(CeremaReport {
-        kind: kind.name(),
-        run: report,
-        pages: walk.pages,
-        resumed_from_page: walk.resumed_from_page,
-        complete,
-        next_page: walk.next_page,
-    })
-}
-
-/// The page to start from: the checkpoint's (when it belongs to this base URL), or 1.
-async fn starting_point(
-    db: &DatabaseConnection,
-    client: &CeremaClient,
+    client: &'c CeremaClient,
     kind: CeremaKind,
     restart: bool,
-) -> anyhow::Result<(Url, u32, u64, bool)> {
+) -> anyhow::Result<(CeremaPages<'c>, u32, Option<u64>)> {
     let name = checkpoint_name(kind);
     if restart && checkpoint::clear(db, &name).await? {
         tracing::info!("--restart: the saved position of {name} is forgotten");
     }
-    let first = (client.first_page(kind)?, 1, 0, false);
     let Some(saved) = checkpoint::load(db, &name).await? else {
-        return Ok(first);
+        return Ok((client.pages(kind)?, 1, None));
     };
-    let position = Position::from_json(&saved.position);
-    match position {
+    match Position::from_json(&saved.position) {
         Some(p) if p.base == client.base().as_str() => {
-            let url = client.next_url(&client.first_page(kind)?, &p.next)?;
+            let pages = client.pages_from(kind, &p.next, p.page)?;
             let done = u64::try_from(saved.done).unwrap_or(0);
             tracing::info!(
                 "resuming {} from page {} ({done} read by run {}); --restart starts over",
@@ -274,99 +254,84 @@ async fn starting_point(
                 p.page,
                 saved.run_id
             );
-            Ok((url, p.page, done, true))
+            Ok((pages, p.page, Some(done)))
         }
         _ => {
             tracing::warn!(
                 "the saved position of {name} belongs to another API URL: starting from page 1"
             );
             checkpoint::clear(db, &name).await?;
-            Ok(first)
+            Ok((client.pages(kind)?, 1, None))
         }
     }
 }
 
 /// Reads pages until the end (`Ok(true)`), `--max-pages` (`Ok(true)` with a next
-/// page), an interrupt (`Ok(false)`) or an error.
-#[allow(clippy::too_many_arguments)]
+/// page), an interrupt (`Ok(false)`) or an error. Each page commits with the position
+/// of the next one.
 async fn walk_pages<R: Row>(
-    db: &DatabaseConnection,
+    ctx: &mut SyncCtx<'_>,
     client: &CeremaClient,
     kind: CeremaKind,
     opts: &CeremaSyncOptions,
-    run_id: i32,
-    stats: &mut Stats,
     walk: &mut Walk,
-    observer: &Observer,
-    interrupt: &Interrupt,
 ) -> anyhow::Result<bool> {
-    let (mut url, mut number, mut done, resumed) =
-        starting_point(db, client, kind, opts.restart).await?;
-    if resumed {
-        walk.resumed_from_page = Some(number);
-        observer(Progress::Resumed { page: number, done });
+    let (mut pages, first, resumed) = starting_point(ctx.db, client, kind, opts.restart).await?;
+    let mut done = resumed.unwrap_or(0);
+    if resumed.is_some() {
+        walk.resumed_from_page = Some(first);
+        (ctx.observer)(Progress::Resumed { page: first, done });
     }
-    walk.next_page = Some(number);
-    observer(Progress::Phase(match kind {
+    walk.next_page = Some(first);
+    (ctx.observer)(Progress::Phase(match kind {
         CeremaKind::Users => "syncing Cerema users",
         CeremaKind::Structures => "syncing Cerema structures",
     }));
     let name = checkpoint_name(kind);
-    let mut visited: HashSet<String> = HashSet::new();
     loop {
-        visited.insert(url.to_string());
         let page = tokio::select! {
-            page = client.page(&url) => page?,
-            _ = interrupt.wait() => return Ok(false),
+            page = pages.next_page() => page,
+            _ = ctx.interrupt.wait() => return Ok(false),
         };
-        let next = match page.next.as_deref() {
-            Some(n) => Some(client.next_url(&url, n)?),
-            None => None,
-        };
-        if let Some(n) = &next
-            && visited.contains(n.as_str())
-        {
-            return Err(CeremaError::NextLoop { url: n.to_string() }.into());
-        }
+        let Some(page) = page else { return Ok(true) };
+        let NumberedPage {
+            number,
+            page,
+            next_url,
+        } = page?;
         done += page.results.len() as u64;
-        let position = next.as_ref().map(|n| Position {
-            base: client.base().to_string(),
-            next: n.to_string(),
-            page: number + 1,
-        });
-        let mut page_stats = Stats::default();
-        let mut issues = Vec::new();
-        let items = read_page::<R>(page.results, &mut page_stats, &mut issues);
+        let mut log = PageLog::default();
+        let items = read_page::<R>(page.results, &mut log);
 
-        let txn = begin_write(db).await?;
-        apply::<R>(&txn, items, &mut page_stats, &mut issues).await?;
-        match &position {
-            Some(p) => checkpoint::save(&txn, &name, run_id, p.to_json(), done).await?,
+        let txn = begin_write(ctx.db).await?;
+        write_items::<R>(&txn, items, &mut log).await?;
+        match &next_url {
+            Some(next) => {
+                let position = Position {
+                    base: client.base().to_string(),
+                    next: next.clone(),
+                    page: number + 1,
+                };
+                checkpoint::save(&txn, &name, ctx.run_id, position.to_json(), done).await?;
+            }
             None => {
                 checkpoint::clear(&txn, &name).await?;
             }
         }
-        let mut total = stats.clone();
-        total.absorb(page_stats.clone());
-        save_figures(&txn, run_id, &total).await?;
-        save_issues(&txn, run_id, &issues).await?;
-        txn.commit().await?;
+        ctx.commit_page(txn, log).await?;
 
-        stats.absorb(page_stats);
         walk.pages += 1;
-        observer(Progress::Page {
+        (ctx.observer)(Progress::Page {
             number,
             expected: page.count,
             done,
         });
-        let Some(next) = next else {
+        if next_url.is_none() {
             walk.next_page = None;
             return Ok(true);
-        };
-        url = next;
-        number += 1;
-        walk.next_page = Some(number);
-        if interrupt.is_set() {
+        }
+        walk.next_page = Some(number + 1);
+        if ctx.interrupt.is_set() {
             return Ok(false);
         }
         if opts.max_pages.is_some_and(|max| walk.pages >= max) {
@@ -375,7 +340,7 @@ async fn walk_pages<R: Row>(
         if !opts.delay.is_zero() {
             tokio::select! {
                 _ = tokio::time::sleep(opts.delay) => {}
-                _ = interrupt.wait() => return Ok(false),
+                _ = ctx.interrupt.wait() => return Ok(false),
             }
         }
     }
@@ -386,65 +351,39 @@ struct Item<R> {
     record: R,
     raw: Value,
     hash: String,
-}
-
-fn hash_of(raw: &Value) -> String {
-    let digest = Sha256::digest(raw.to_string().as_bytes());
-    hex::encode(&digest[..16])
-}
-
-fn issue(id: Option<String>, error: String, raw: &Value, warning: bool) -> ItemIssue {
-    ItemIssue {
-        external_id: id,
-        error,
-        warning,
-        payload: Some(super::payload_excerpt(raw)),
-    }
+    /// Not stored yet (else stored with another hash).
+    new: bool,
 }
 
 /// Reads a page's records: refused ones become errors, unreadable fields warnings, and
 /// an id seen twice keeps its last record.
-fn read_page<R: Row>(
-    results: Vec<Value>,
-    stats: &mut Stats,
-    issues: &mut Vec<ItemIssue>,
-) -> Vec<Item<R>> {
+fn read_page<R: Row>(results: Vec<Value>, log: &mut PageLog) -> Vec<Item<R>> {
     let mut items: Vec<Item<R>> = Vec::with_capacity(results.len());
     let mut index: HashMap<i64, usize> = HashMap::new();
     for mut raw in results {
-        stats.total += 1;
+        log.stats.total += 1;
         let nul = crate::text::strip_nul(&mut raw);
         let read = match R::read(&raw) {
             Ok(read) => read,
             Err(refused) => {
-                let i = issue(refused.id, refused.reason, &raw, false);
-                stats.push_issue(i.clone());
-                issues.push(i);
+                log.error(refused.id, refused.reason, &raw);
                 continue;
             }
         };
         let id = read.record.id();
-        let nul = nul.then(|| crate::text::NUL_REMOVED.to_owned());
-        for w in read.warnings.into_iter().chain(nul) {
-            let i = issue(Some(id.to_string()), w, &raw, true);
-            stats.push_issue(i.clone());
-            issues.push(i);
-        }
-        let hash = hash_of(&raw);
+        log.warnings(&id.to_string(), read.warnings, nul, &raw);
         let item = Item {
             record: read.record,
+            hash: content_hash(&raw),
             raw,
-            hash,
+            new: true,
         };
         if let Some(&at) = index.get(&id) {
-            let i = issue(
+            log.warning(
                 Some(id.to_string()),
                 format!("id {id} appears twice in one page: the last record is kept"),
                 &item.raw,
-                true,
             );
-            stats.push_issue(i.clone());
-            issues.push(i);
             items[at] = item;
         } else {
             index.insert(id, items.len());
@@ -454,14 +393,12 @@ fn read_page<R: Row>(
     items
 }
 
-/// Writes a page: new records inserted, changed ones updated, unchanged ones counted.
-/// All in one savepoint when nothing fails; else record by record, each in its own, so
-/// a record the database refuses is recorded and the others are kept.
-async fn apply<R: Row>(
+/// Writes a page: new records inserted, changed ones updated, unchanged ones counted
+/// (by [`write_page`]'s rule: a record the database refuses is an error of its own).
+async fn write_items<R: Row>(
     txn: &DatabaseTransaction,
     items: Vec<Item<R>>,
-    stats: &mut Stats,
-    issues: &mut Vec<ItemIssue>,
+    log: &mut PageLog,
 ) -> Result<(), DbErr> {
     if items.is_empty() {
         return Ok(());
@@ -477,91 +414,79 @@ async fn apply<R: Row>(
         .await?
         .into_iter()
         .collect();
-    let mut new = Vec::new();
-    let mut changed = Vec::new();
-    for item in items {
+    let mut work = Vec::with_capacity(items.len());
+    for mut item in items {
         match existing.get(&item.record.id()) {
-            None => new.push(item),
-            Some(hash) if *hash == item.hash => stats.unchanged += 1,
-            Some(_) => changed.push(item),
-        }
-    }
-    let now = Utc::now();
-    let savepoint = txn.begin().await?;
-    match write_all::<R>(&savepoint, &new, &changed, now).await {
-        Ok(()) => {
-            savepoint.commit().await?;
-            stats.created += new.len() as u64;
-            stats.updated += changed.len() as u64;
-            return Ok(());
-        }
-        Err(e) => {
-            savepoint.rollback().await?;
-            tracing::debug!("page write failed ({e}): writing its records one by one");
-        }
-    }
-    for (item, is_new) in new
-        .iter()
-        .map(|i| (i, true))
-        .chain(changed.iter().map(|i| (i, false)))
-    {
-        let savepoint = txn.begin().await?;
-        let result = if is_new {
-            write_all::<R>(&savepoint, std::slice::from_ref(item), &[], now).await
-        } else {
-            write_all::<R>(&savepoint, &[], std::slice::from_ref(item), now).await
-        };
-        match result {
-            Ok(()) => {
-                savepoint.commit().await?;
-                if is_new {
-                    stats.created += 1;
-                } else {
-                    stats.updated += 1;
-                }
-            }
-            Err(e) => {
-                savepoint.rollback().await?;
-                let i = issue(
-                    Some(item.record.id().to_string()),
-                    format!("the database refused the record: {e}"),
-                    &item.raw,
-                    false,
-                );
-                stats.push_issue(i.clone());
-                issues.push(i);
+            None => work.push(item),
+            Some(hash) if *hash == item.hash => log.stats.unchanged += 1,
+            Some(_) => {
+                item.new = false;
+                work.push(item);
             }
         }
     }
+    let mut writer = Rows {
+        log,
+        now: Utc::now(),
+        kind: PhantomData,
+    };
+    let written = write_page(txn, &mut writer, &work).await?;
+    log.stats.created += written.created;
+    log.stats.updated += written.updated;
     Ok(())
 }
 
-async fn write_all<R: Row>(
-    txn: &DatabaseTransaction,
-    new: &[Item<R>],
-    changed: &[Item<R>],
+/// Writes records of one kind: the new ones in multi-row INSERTs, the others updated.
+struct Rows<'a, R> {
+    log: &'a mut PageLog,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let rows = match sea_orm::ConnectionTrait::get_database_backend(txn) {
-        sea_orm::DbBackend::Sqlite => SQLITE_INSERT_ROWS,
-        _ => NETWORK_INSERT_ROWS,
-    };
-    for chunk in new.chunks(rows) {
-        let models = chunk
-            .iter()
-            .map(|i| i.record.active(&i.raw, &i.hash, now, true));
-        R::Entity::insert_many(models)
-            .exec_without_returning(txn)
-            .await?;
+    kind: PhantomData<R>,
+}
+
+impl<R: Row> PageWrite for Rows<'_, R> {
+    type Item = Item<R>;
+
+    async fn all(
+        &mut self,
+        txn: &DatabaseTransaction,
+        items: &[Item<R>],
+    ) -> Result<Written, DbErr> {
+        let mut written = Written::default();
+        let mut new = Vec::new();
+        for item in items {
+            let row = item
+                .record
+                .active(&item.raw, &item.hash, self.now, item.new);
+            written.add(Written::one(item.new));
+            if item.new {
+                new.push(row);
+            } else {
+                R::Entity::update_many()
+                    .set(row)
+                    .filter(R::id_column().eq(item.record.id()))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        insert_all(txn, new).await?;
+        Ok(written)
     }
-    for item in changed {
-        R::Entity::update_many()
-            .set(item.record.active(&item.raw, &item.hash, now, false))
-            .filter(R::id_column().eq(item.record.id()))
-            .exec(txn)
-            .await?;
+
+    async fn one(&mut self, txn: &DatabaseTransaction, item: &Item<R>) -> Result<Written, DbErr> {
+        self.all(txn, std::slice::from_ref(item)).await
     }
-    Ok(())
+
+    async fn refused(
+        &mut self,
+        _txn: &DatabaseTransaction,
+        item: &Item<R>,
+        error: DbErr,
+    ) -> Result<(), DbErr> {
+        let id = item.record.id().to_string();
+        let error = format!("the database refused the record: {error}");
+        self.log.error(Some(id), error, &item.raw);
+        Ok(())
+    }
 }
 
 /// Writes the stored records of a listing as JSON Lines, one record per line as the API
@@ -625,8 +550,7 @@ mod tests {
 
     #[test]
     fn a_page_keeps_the_last_of_two_records_with_one_id() {
-        let mut stats = Stats::default();
-        let mut issues = Vec::new();
+        let mut log = PageLog::default();
         let items = read_page::<UserRecord>(
             vec![
                 json!({"id_user": 1, "email": "a@x.fr"}),
@@ -634,9 +558,9 @@ mod tests {
                 json!({"id_user": "12a"}),
                 json!({"id_user": "1", "email": "b@x.fr"}),
             ],
-            &mut stats,
-            &mut issues,
+            &mut log,
         );
+        let (stats, issues) = (log.stats, log.issues);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].record.email.as_deref(), Some("b@x.fr"));
         assert_eq!((stats.total, stats.errors, stats.warnings), (4, 2, 1));

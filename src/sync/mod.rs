@@ -1,12 +1,14 @@
 //! The sync engine: runs (bookkeeping, locks), and one module per kind of data.
 //!
-//! Shape: fetch -> parse -> plan (pure) -> apply (one transaction per page, one savepoint
-//! per item, the run's figures written in the same commit).
+//! Shape: fetch (each upstream's pages cursor) -> parse -> plan (pure) -> apply (the
+//! page writer of [`page`]: a page in one savepoint, else one per item; the run's
+//! figures and the resume point written in the same commit).
 
 pub mod categories;
 pub mod cerema;
 pub mod checkpoint;
 pub mod offers;
+pub mod page;
 pub mod products;
 pub mod run;
 pub mod slug;
@@ -50,6 +52,26 @@ pub struct ItemIssue {
     pub warning: bool,
     #[serde(skip)]
     pub payload: Option<String>,
+}
+
+impl ItemIssue {
+    /// An item that was not stored; `payload` is the start of what was received.
+    pub fn error(external_id: Option<String>, error: String, payload: String) -> ItemIssue {
+        ItemIssue {
+            external_id,
+            error,
+            warning: false,
+            payload: Some(payload),
+        }
+    }
+
+    /// An item stored with a reservation.
+    pub fn warning(external_id: Option<String>, error: String, payload: String) -> ItemIssue {
+        ItemIssue {
+            warning: true,
+            ..ItemIssue::error(external_id, error, payload)
+        }
+    }
 }
 
 impl Stats {

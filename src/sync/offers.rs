@@ -13,24 +13,19 @@ use entity::sync_run::{RunStatus, Source};
 use entity::{job_offer, job_offer_skill, sync_run};
 use sea_orm::{
     ActiveValue, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, NotSet,
-    QueryFilter, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
-use super::run::{Run, save_figures, save_issues};
-use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
+use super::page::{PageLog, PageWrite, SyncCtx, Written, content_hash, insert_all, write_page};
+use super::run::Run;
+use super::{Interrupt, Observer, Progress, RunError, RunReport};
 use crate::archive::{Archive, page_file_name};
 use crate::db::begin_write;
 use crate::france_travail::parse::{self, OfferRecord};
-use crate::france_travail::query::{CAP, CAP_PAGES, PAGE_SIZE, Split, page_range, split};
-use crate::france_travail::{FtClient, OfferQuery, SearchPage};
-
-/// Rows per multi-row INSERT on SQLite.
-const SQLITE_INSERT_ROWS: usize = 200;
-/// Rows per multi-row INSERT elsewhere (sqlx 0.9.0 lacks TCP_NODELAY: keep them small).
-const NETWORK_INSERT_ROWS: usize = 25;
+use crate::france_travail::query::{CAP, CAP_PAGES, Split, split};
+use crate::france_travail::{FtClient, FtError, OfferQuery, SearchPage};
 
 /// How a collect runs.
 #[derive(Debug, Clone)]
@@ -99,17 +94,13 @@ pub async fn ran_today(
 
 /// Where the collect is, while it runs.
 struct Walk<'a> {
-    db: &'a DatabaseConnection,
+    ctx: SyncCtx<'a>,
     client: &'a FtClient,
     opts: &'a CollectOptions,
     archive: Option<&'a Archive>,
-    run_id: i32,
     started: DateTime<Utc>,
     label: String,
     seen: &'a mut HashSet<String>,
-    stats: Stats,
-    observer: &'a Observer,
-    interrupt: &'a Interrupt,
     requests: u32,
     pages: u32,
     parts: u32,
@@ -118,17 +109,12 @@ struct Walk<'a> {
     upstream_total: Option<u64>,
 }
 
-/// Fetches page `page` of `q` after the `delay`; `None` when interrupted or past the cap.
-async fn fetch_page(
-    client: &FtClient,
+/// `page` after the `delay`; `None` when interrupted first (or when there is no page).
+async fn after_delay(
     delay: Duration,
     interrupt: &Interrupt,
-    q: &OfferQuery,
-    page: u32,
+    page: impl Future<Output = Option<Result<SearchPage, FtError>>>,
 ) -> anyhow::Result<Option<SearchPage>> {
-    let Some((start, end)) = page_range(page) else {
-        return Ok(None);
-    };
     if !delay.is_zero() {
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
@@ -136,7 +122,7 @@ async fn fetch_page(
         }
     }
     tokio::select! {
-        r = client.search(q, start, end) => Ok(Some(r?)),
+        page = page => Ok(page.transpose()?),
         _ = interrupt.wait() => Ok(None),
     }
 }
@@ -192,17 +178,13 @@ pub async fn collect(
     });
     let run = Run::start(db, Source::FranceTravail, "offers", options.clone()).await?;
     let mut walk = Walk {
-        db,
+        ctx: SyncCtx::new(db, run.id, &observer, interrupt),
         client,
         opts,
         archive,
-        run_id: run.id,
         started: Utc::now(),
         label: query.label(),
         seen,
-        stats: Stats::default(),
-        observer: &observer,
-        interrupt,
         requests: 0,
         pages: 0,
         parts: 0,
@@ -213,7 +195,7 @@ pub async fn collect(
     observer(Progress::Phase("collecting France Travail offers"));
     let outcome = walk.all(query.clone()).await;
     let (stats, parts, requests, duplicates, archived, upstream_total) = (
-        std::mem::take(&mut walk.stats),
+        std::mem::take(&mut walk.ctx.stats),
         walk.parts,
         walk.requests,
         walk.duplicates,
@@ -272,10 +254,14 @@ async fn save_collect_figures(
 }
 
 impl Walk<'_> {
-    /// Fetches a page (interruptible); `None` when interrupted or past the cap.
-    async fn fetch(&mut self, q: &OfferQuery, page: u32) -> anyhow::Result<Option<SearchPage>> {
+    /// Fetches the first page of `q` (interruptible); `None` when interrupted.
+    async fn first(&mut self, q: &OfferQuery) -> anyhow::Result<Option<SearchPage>> {
         self.requests += 1;
-        fetch_page(self.client, self.opts.delay, self.interrupt, q, page).await
+        let (client, interrupt) = (self.client, self.ctx.interrupt);
+        after_delay(self.opts.delay, interrupt, async {
+            Some(client.first_page(q).await)
+        })
+        .await
     }
 
     /// Collects every part of `root`: `Ok(true)` when all were, `Ok(false)` interrupted.
@@ -288,7 +274,7 @@ impl Walk<'_> {
         while let Some(part) = stack.pop() {
             let first = match part.first {
                 Some(p) => p,
-                None => match self.fetch(&part.query, 0).await? {
+                None => match self.first(&part.query).await? {
                     Some(p) => p,
                     None => return Ok(false),
                 },
@@ -317,14 +303,14 @@ impl Walk<'_> {
             }
             self.parts += 1;
             if self.parts > 1 || !stack.is_empty() {
-                (self.observer)(Progress::Note(format!(
+                (self.ctx.observer)(Progress::Note(format!(
                     "part {}: {}{}",
                     self.parts,
                     part.query.describe(),
                     total.map(|t| format!(", {t} offers")).unwrap_or_default()
                 )));
             }
-            if !self.leaf(&part.query, first, total).await? {
+            if !self.leaf(&part.query, first).await? {
                 return Ok(false);
             }
         }
@@ -342,7 +328,7 @@ impl Walk<'_> {
     ) -> anyhow::Result<bool> {
         match split {
             Split::Window(halves) => {
-                (self.observer)(Progress::Note(format!(
+                (self.ctx.observer)(Progress::Note(format!(
                     "{}: {total} offers, over the {CAP} cap: split in two creation-date windows",
                     query.describe()
                 )));
@@ -353,7 +339,7 @@ impl Walk<'_> {
                 }));
             }
             Split::Departements(parts) => {
-                (self.observer)(Progress::Note(format!(
+                (self.ctx.observer)(Progress::Note(format!(
                     "{}: {total} offers, over the {CAP} cap: split by département \
                      (counting the {} départements first)",
                     query.describe(),
@@ -362,7 +348,7 @@ impl Walk<'_> {
                 let mut probed = Vec::new();
                 let mut sum = 0;
                 for q in parts {
-                    let Some(first) = self.fetch(&q, 0).await? else {
+                    let Some(first) = self.first(&q).await? else {
                         return Ok(false);
                     };
                     let n = first.total.unwrap_or(first.offers.len() as u64);
@@ -376,7 +362,7 @@ impl Walk<'_> {
                     }
                 }
                 if sum < total {
-                    (self.observer)(Progress::Note(format!(
+                    (self.ctx.observer)(Progress::Note(format!(
                         "the départements hold {sum} of {total} offers: the rest by creation date"
                     )));
                     stack.push(Part {
@@ -392,33 +378,20 @@ impl Walk<'_> {
     }
 
     /// Reads a part that fits, page by page, from its first page.
-    async fn leaf(
-        &mut self,
-        q: &OfferQuery,
-        first: SearchPage,
-        total: Option<u64>,
-    ) -> anyhow::Result<bool> {
-        let (client, delay, interrupt) = (self.client, self.opts.delay, self.interrupt);
+    async fn leaf(&mut self, q: &OfferQuery, first: SearchPage) -> anyhow::Result<bool> {
+        let (client, delay, interrupt) = (self.client, self.opts.delay, self.ctx.interrupt);
+        let mut pages = client.pages_after(q, &first, self.opts.max_pages);
         let mut page = first;
-        let mut number = 0u32;
         loop {
-            let count = page.offers.len() as u64;
-            number += 1;
-            let read = u64::from(number) * u64::from(PAGE_SIZE);
-            let last = count == 0
-                || count < u64::from(PAGE_SIZE)
-                || total.is_some_and(|t| read >= t)
-                || number >= self.opts.max_pages
-                || page_range(number).is_none();
-            if last || interrupt.is_set() {
+            if !pages.has_next() || interrupt.is_set() {
                 self.apply(page).await?;
-                return Ok(last || !interrupt.is_set());
+                return Ok(!pages.has_next() || !interrupt.is_set());
             }
             // The next page is fetched while this one is written.
             self.requests += 1;
             let (written, next) = tokio::join!(
                 self.apply(page),
-                fetch_page(client, delay, interrupt, q, number)
+                after_delay(delay, interrupt, pages.next_page())
             );
             written?;
             page = match next? {
@@ -439,72 +412,43 @@ impl Walk<'_> {
             archive.put(&name, page.raw.clone()).await?;
             self.archived += 1;
         }
-        let mut stats = Stats::default();
-        let mut issues = Vec::new();
+        let mut log = PageLog::default();
         let mut items = Vec::new();
         for mut raw in page.offers {
-            stats.total += 1;
+            log.stats.total += 1;
             let nul = crate::text::strip_nul(&mut raw);
             match parse::offer(&raw) {
                 Err(reason) => {
                     let id = raw.get("id").map(|v| v.to_string());
-                    push(&mut stats, &mut issues, id, reason, &raw, false);
+                    log.error(id, reason, &raw);
                 }
                 Ok((record, warnings)) => {
                     if !self.seen.insert(record.id.clone()) {
-                        stats.total -= 1;
+                        log.stats.total -= 1;
                         self.duplicates += 1;
                         continue;
                     }
-                    let nul = nul.then(|| crate::text::NUL_REMOVED.to_owned());
-                    for w in warnings.into_iter().chain(nul) {
-                        push(
-                            &mut stats,
-                            &mut issues,
-                            Some(record.id.clone()),
-                            w,
-                            &raw,
-                            true,
-                        );
-                    }
-                    let hash = hex::encode(&Sha256::digest(raw.to_string().as_bytes())[..16]);
-                    items.push((record, raw, hash));
+                    log.warnings(&record.id, warnings, nul, &raw);
+                    let hash = content_hash(&raw);
+                    items.push(Item {
+                        record,
+                        raw,
+                        hash,
+                        new: true,
+                    });
                 }
             }
         }
-        let txn = begin_write(self.db).await?;
-        write_offers(&txn, items, &mut stats, &mut issues).await?;
-        let mut total = self.stats.clone();
-        total.absorb(stats.clone());
-        save_figures(&txn, self.run_id, &total).await?;
-        save_issues(&txn, self.run_id, &issues).await?;
-        txn.commit().await?;
-        self.stats.absorb(stats);
-        (self.observer)(Progress::Page {
+        let txn = begin_write(self.ctx.db).await?;
+        write_offers(&txn, items, &mut log).await?;
+        self.ctx.commit_page(txn, log).await?;
+        (self.ctx.observer)(Progress::Page {
             number: self.pages,
             expected: self.upstream_total,
-            done: self.stats.total + self.duplicates,
+            done: self.ctx.stats.total + self.duplicates,
         });
         Ok(())
     }
-}
-
-fn push(
-    stats: &mut Stats,
-    issues: &mut Vec<ItemIssue>,
-    id: Option<String>,
-    error: String,
-    raw: &Value,
-    warning: bool,
-) {
-    let issue = ItemIssue {
-        external_id: id,
-        error,
-        warning,
-        payload: Some(super::payload_excerpt(raw)),
-    };
-    stats.push_issue(issue.clone());
-    issues.push(issue);
 }
 
 fn row(
@@ -568,20 +512,26 @@ fn skill_rows(o: &OfferRecord) -> impl Iterator<Item = job_offer_skill::ActiveMo
     })
 }
 
-type Item = (OfferRecord, Value, String);
+/// An offer ready to write.
+struct Item {
+    record: OfferRecord,
+    raw: Value,
+    hash: String,
+    /// Not stored yet (else stored with another hash).
+    new: bool,
+}
 
 /// New offers as multi-row inserts, changed ones updated (skills replaced), unchanged
-/// ones only marked seen; in one savepoint, or offer by offer if that fails.
+/// ones only marked seen; by [`write_page`]'s rule.
 async fn write_offers(
     txn: &DatabaseTransaction,
     items: Vec<Item>,
-    stats: &mut Stats,
-    issues: &mut Vec<ItemIssue>,
+    log: &mut PageLog,
 ) -> Result<(), DbErr> {
     if items.is_empty() {
         return Ok(());
     }
-    let ids: Vec<String> = items.iter().map(|(o, _, _)| o.id.clone()).collect();
+    let ids: Vec<String> = items.iter().map(|i| i.record.id.clone()).collect();
     let existing: HashMap<String, String> = JobOffer::find()
         .select_only()
         .column(job_offer::Column::Id)
@@ -593,15 +543,18 @@ async fn write_offers(
         .into_iter()
         .collect();
     let now = Utc::now();
-    let (mut new, mut changed, mut same) = (Vec::new(), Vec::new(), Vec::new());
-    for item in items {
-        match existing.get(&item.0.id) {
-            None => new.push(item),
-            Some(h) if *h == item.2 => same.push(item.0.id),
-            Some(_) => changed.push(item),
+    let (mut work, mut same) = (Vec::new(), Vec::new());
+    for mut item in items {
+        match existing.get(&item.record.id) {
+            None => work.push(item),
+            Some(h) if *h == item.hash => same.push(item.record.id),
+            Some(_) => {
+                item.new = false;
+                work.push(item);
+            }
         }
     }
-    stats.unchanged += same.len() as u64;
+    log.stats.unchanged += same.len() as u64;
     if !same.is_empty() {
         JobOffer::update_many()
             .col_expr(job_offer::Column::LastSeenAt, now.into())
@@ -609,95 +562,64 @@ async fn write_offers(
             .exec(txn)
             .await?;
     }
-    let savepoint = txn.begin().await?;
-    match write(&savepoint, &new, &changed, now).await {
-        Ok(()) => {
-            savepoint.commit().await?;
-            stats.created += new.len() as u64;
-            stats.updated += changed.len() as u64;
-            return Ok(());
-        }
-        Err(e) => {
-            savepoint.rollback().await?;
-            tracing::debug!("page write failed ({e}): writing its offers one by one");
-        }
-    }
-    let one = new
-        .iter()
-        .map(|i| (i, true))
-        .chain(changed.iter().map(|i| (i, false)));
-    for (item, is_new) in one {
-        let savepoint = txn.begin().await?;
-        let single = std::slice::from_ref(item);
-        let result = if is_new {
-            write(&savepoint, single, &[], now).await
-        } else {
-            write(&savepoint, &[], single, now).await
-        };
-        match result {
-            Ok(()) => {
-                savepoint.commit().await?;
-                if is_new {
-                    stats.created += 1;
-                } else {
-                    stats.updated += 1;
-                }
-            }
-            Err(e) => {
-                savepoint.rollback().await?;
-                let error = format!("the database refused the offer: {e}");
-                push(
-                    stats,
-                    issues,
-                    Some(item.0.id.clone()),
-                    error,
-                    &item.1,
-                    false,
-                );
-            }
-        }
-    }
+    let written = write_page(txn, &mut Offers { log, now }, &work).await?;
+    log.stats.created += written.created;
+    log.stats.updated += written.updated;
     Ok(())
 }
 
-async fn write(
-    txn: &DatabaseTransaction,
-    new: &[Item],
-    changed: &[Item],
+/// Writes offers with their skills.
+struct Offers<'a> {
+    log: &'a mut PageLog,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let rows = match sea_orm::ConnectionTrait::get_database_backend(txn) {
-        sea_orm::DbBackend::Sqlite => SQLITE_INSERT_ROWS,
-        _ => NETWORK_INSERT_ROWS,
-    };
-    for chunk in new.chunks(rows) {
-        JobOffer::insert_many(chunk.iter().map(|(o, raw, h)| row(o, raw, h, now, true)))
-            .exec_without_returning(txn)
-            .await?;
+}
+
+impl PageWrite for Offers<'_> {
+    type Item = Item;
+
+    async fn all(&mut self, txn: &DatabaseTransaction, items: &[Item]) -> Result<Written, DbErr> {
+        let mut written = Written::default();
+        let mut new = Vec::new();
+        let mut changed = Vec::new();
+        for item in items {
+            let row = row(&item.record, &item.raw, &item.hash, self.now, item.new);
+            written.add(Written::one(item.new));
+            if item.new {
+                new.push(row);
+            } else {
+                JobOffer::update_many()
+                    .set(row)
+                    .filter(job_offer::Column::Id.eq(item.record.id.as_str()))
+                    .exec(txn)
+                    .await?;
+                changed.push(item.record.id.as_str());
+            }
+        }
+        insert_all(txn, new).await?;
+        if !changed.is_empty() {
+            JobOfferSkill::delete_many()
+                .filter(job_offer_skill::Column::OfferId.is_in(changed))
+                .exec(txn)
+                .await?;
+        }
+        let skills = items.iter().flat_map(|i| skill_rows(&i.record)).collect();
+        insert_all(txn, skills).await?;
+        Ok(written)
     }
-    for (o, raw, h) in changed {
-        JobOffer::update_many()
-            .set(row(o, raw, h, now, false))
-            .filter(job_offer::Column::Id.eq(o.id.as_str()))
-            .exec(txn)
-            .await?;
+
+    async fn one(&mut self, txn: &DatabaseTransaction, item: &Item) -> Result<Written, DbErr> {
+        self.all(txn, std::slice::from_ref(item)).await
     }
-    if !changed.is_empty() {
-        let ids: Vec<&str> = changed.iter().map(|(o, _, _)| o.id.as_str()).collect();
-        JobOfferSkill::delete_many()
-            .filter(job_offer_skill::Column::OfferId.is_in(ids))
-            .exec(txn)
-            .await?;
+
+    async fn refused(
+        &mut self,
+        _txn: &DatabaseTransaction,
+        item: &Item,
+        error: DbErr,
+    ) -> Result<(), DbErr> {
+        let error = format!("the database refused the offer: {error}");
+        self.log
+            .error(Some(item.record.id.clone()), error, &item.raw);
+        Ok(())
     }
-    let skills: Vec<job_offer_skill::ActiveModel> = new
-        .iter()
-        .chain(changed.iter())
-        .flat_map(|(o, _, _)| skill_rows(o))
-        .collect();
-    for chunk in skills.chunks(rows * 4) {
-        JobOfferSkill::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
 }

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{Backend, TestDb, assert_ok, run, run_on, sagasync, stderr, stdout};
+use crate::helpers::{
+    Backend, TestDb, assert_ok, refuse_on_insert, run, run_on, sagasync, stderr, stdout,
+};
 use crate::on_every_backend;
 
 const TOKEN: &str = "cerema-test-token";
@@ -523,7 +525,42 @@ async fn nul_characters_are_removed_with_a_warning(db: TestDb) {
     assert_eq!(stored.raw["note"], json!(["ab"]));
 }
 
+async fn a_record_the_database_refuses_rolls_back_alone(db: TestDb) {
+    let conn = db.open().await;
+    refuse_on_insert(&conn, "cerema_users", "id_user", "3").await;
+    let server = MockServer::start().await;
+    let results: Vec<Value> = (1..=4).map(user).collect();
+    Mock::given(path(USERS))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"count": 4, "next": null, "results": results})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let report = sync_users(&conn, &client(&server.uri(), 0), &opts())
+        .await
+        .expect("sync");
+
+    assert_eq!(report.run.status, RunStatusKind::Succeeded);
+    let s = &report.run.stats;
+    assert_eq!((s.total, s.created, s.errors), (4, 3, 1));
+    assert_eq!(user_ids(&conn).await, vec![1, 2, 4]);
+    let errors = SyncError::find().all(&conn).await.expect("errors");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].external_id.as_deref(), Some("3"));
+    assert!(
+        errors[0]
+            .message
+            .starts_with("the database refused the record: "),
+        "{}",
+        errors[0].message
+    );
+}
+
 on_every_backend!(
+    a_record_the_database_refuses_rolls_back_alone,
     nul_characters_are_removed_with_a_warning,
     next_links_are_cleaned_and_followed_to_the_last_page,
     a_run_that_fails_on_page_3_is_continued_from_page_3,

@@ -17,7 +17,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 use serde_json::Value;
 
 use crate::archive::{ACCESS_KEY, S3Server, SECRET_KEY};
-use crate::helpers::{Backend, TestDb, run_on};
+use crate::helpers::{Backend, TestDb, refuse_on_insert, run_on};
 use crate::on_every_backend;
 
 async fn sandbox(offers: usize, rate_limit: u32) -> Sandbox {
@@ -124,7 +124,43 @@ async fn a_query_past_the_cap_is_split_and_gives_every_offer_once(db: TestDb) {
     assert_eq!(collected["upstream_total"], 5_000);
 }
 
-on_every_backend!(a_query_past_the_cap_is_split_and_gives_every_offer_once);
+async fn an_offer_the_database_refuses_rolls_back_alone(db: TestDb) {
+    let conn = db.open().await;
+    let sandbox = sandbox(400, 0).await;
+    let ids = sandbox.ft_offer_ids("").await.expect("ids");
+    let refused = ids[200].clone();
+    refuse_on_insert(&conn, "job_offers", "id", &format!("'{refused}'")).await;
+
+    let report = collect_all(
+        &conn,
+        &client(&sandbox, 1000.0),
+        &OfferQuery::default(),
+        None,
+    )
+    .await;
+
+    assert_eq!(report.run.status, RunStatusKind::Succeeded);
+    let s = &report.run.stats;
+    assert_eq!((s.total, s.created, s.errors), (400, 399, 1));
+    let mut expected: BTreeSet<String> = ids.into_iter().collect();
+    expected.remove(&refused);
+    assert_eq!(stored_ids(&conn).await, expected);
+    let issue = &s.errors_list[0];
+    assert_eq!(issue.external_id.as_deref(), Some(refused.as_str()));
+    assert!(
+        issue.error.starts_with("the database refused the offer: "),
+        "{}",
+        issue.error
+    );
+    let skills = JobOfferSkill::find().all(&conn).await.expect("skills");
+    assert!(!skills.is_empty());
+    assert!(skills.iter().all(|k| k.offer_id != refused));
+}
+
+on_every_backend!(
+    a_query_past_the_cap_is_split_and_gives_every_offer_once,
+    an_offer_the_database_refuses_rolls_back_alone,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_offers_need_date_windows_and_come_back_exactly() {

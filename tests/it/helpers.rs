@@ -208,6 +208,40 @@ pub async fn table_names(db: &DatabaseConnection) -> Vec<String> {
     names
 }
 
+/// Makes the database itself refuse to insert the row of `table` whose `column` is
+/// `value` (an SQL literal), with a trigger: how a test shows that a record the
+/// database refuses rolls back alone.
+pub async fn refuse_on_insert(db: &DatabaseConnection, table: &str, column: &str, value: &str) {
+    let name = format!("refuse_{table}");
+    let statements = match db.get_database_backend() {
+        DbBackend::Sqlite => vec![format!(
+            "CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} = {value} \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )],
+        DbBackend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.{column} = {value} THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW \
+                 EXECUTE FUNCTION {name}()"
+            ),
+        ],
+        _ => vec![format!(
+            "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW BEGIN \
+             IF NEW.{column} = {value} THEN \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test'; END IF; END"
+        )],
+    };
+    for sql in statements {
+        db.execute_unprepared(&sql)
+            .await
+            .expect("create the trigger");
+    }
+}
+
 /// A fresh Fernet key.
 pub fn new_key() -> String {
     sagasync::crypto::Cipher::generate_key()

@@ -10,12 +10,13 @@ use entity::product;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
-use super::super::Stats;
+use super::super::page::{PageWrite, Written, write_page};
 use super::super::run::save_issues;
 use super::super::slug::with_suffix;
+use super::super::{ItemIssue, Stats};
 use super::insert::{insert_new, rows, update_rows};
 use super::plan::{CategoryPlan, Mapping, Planned, Work, plan_batch};
 use super::{Entry, IN_CHUNK, State, issue, shown_id};
@@ -106,49 +107,16 @@ pub(super) async fn apply_page(
     for (link, reason) in &unreadable {
         mark_error(txn, *link, state.run_id, reason).await?;
     }
-    // Apply: all at once when nothing fails (the common case), else item by item.
-    let batched = match apply_batch(txn, state, &work, &existing, &mut slugs).await? {
-        Some(outcome) => {
-            page.created += outcome.created;
-            page.updated += outcome.updated;
-            true
-        }
-        None => false,
+    let mut writer = Products {
+        backend: txn.get_database_backend(),
+        state,
+        existing: &mut existing,
+        slugs: &mut slugs,
+        issues: &mut issues,
     };
-    if !batched {
-        for w in work {
-            let mapping = existing.get(&w.record.external_id).cloned();
-            // Planned again: an earlier item of the page may have created its category.
-            let plan = CategoryPlan::of(&state.categories, &w.record.category);
-            let savepoint = txn.begin().await?;
-            let applied =
-                apply_item(&savepoint, state, &w, mapping.as_ref(), &plan, &mut slugs).await;
-            match applied {
-                Ok(outcome) => {
-                    savepoint.commit().await?;
-                    if let Some((ext, local)) = outcome.new_category {
-                        state.categories.insert(ext, local);
-                    }
-                    if outcome.created {
-                        page.created += 1;
-                    } else {
-                        page.updated += 1;
-                    }
-                    if let Some(m) = outcome.mapping {
-                        existing.insert(m.external_id, m);
-                    }
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    let message = explain(txn, &w.record, &e).await;
-                    if let Some(m) = &mapping {
-                        mark_error(txn, m.id, state.run_id, &message).await?;
-                    }
-                    issues.push(issue(shown_id(w.external_id, &w.raw), message, &w.raw));
-                }
-            }
-        }
-    }
+    let written = write_page(txn, &mut writer, &work).await?;
+    page.created += written.created;
+    page.updated += written.updated;
     for chunk in unchanged.chunks(IN_CHUNK) {
         ExternalProduct::update_many()
             .col_expr(
@@ -167,45 +135,62 @@ pub(super) async fn apply_page(
     Ok(())
 }
 
-pub(super) struct BatchOutcome {
-    pub(super) created: u64,
-    pub(super) updated: u64,
+/// Writes a batch's products: in a few statements (multi-row inserts for new products,
+/// plain updates for changed ones), else product by product.
+struct Products<'a> {
+    backend: DbBackend,
+    state: &'a mut State,
+    existing: &'a mut HashMap<i64, Mapping>,
+    slugs: &'a mut HashSet<String>,
+    issues: &'a mut Vec<ItemIssue>,
 }
 
-/// Writes a page's work in a few statements inside one savepoint: multi-row inserts for
-/// new products, plain updates for changed ones. `None` (savepoint rolled back, nothing
-/// written) when the batch cannot be used or one item fails; the caller then goes item
-/// by item, each in its own savepoint, so the guarantee is the same.
-pub(super) async fn apply_batch(
-    txn: &DatabaseTransaction,
-    state: &State,
-    work: &[Work],
-    existing: &HashMap<i64, Mapping>,
-    slugs: &mut HashSet<String>,
-) -> Result<Option<BatchOutcome>, DbErr> {
-    let needs_category = work
-        .iter()
-        .any(|w| matches!(w.plan, CategoryPlan::Create { .. }));
-    // MySQL has no RETURNING to pair new rows with their ids.
-    if work.is_empty() || needs_category || txn.get_database_backend() == DbBackend::MySql {
-        return Ok(work.is_empty().then_some(BatchOutcome {
-            created: 0,
-            updated: 0,
-        }));
+impl PageWrite for Products<'_> {
+    type Item = Work;
+
+    /// Not when a product brings a category to create, nor on MySQL (it has no
+    /// RETURNING to pair new rows with their ids).
+    fn batchable(&self, work: &[Work]) -> bool {
+        let needs_category = work
+            .iter()
+            .any(|w| matches!(w.plan, CategoryPlan::Create { .. }));
+        !needs_category && self.backend != DbBackend::MySql
     }
-    let mut picked = slugs.clone();
-    let savepoint = txn.begin().await?;
-    match write_batch(&savepoint, state, work, existing, &mut picked).await {
-        Ok(outcome) => {
-            savepoint.commit().await?;
-            *slugs = picked;
-            Ok(Some(outcome))
+
+    async fn all(&mut self, txn: &DatabaseTransaction, work: &[Work]) -> Result<Written, DbErr> {
+        let mut picked = self.slugs.clone();
+        let written = write_batch(txn, self.state, work, self.existing, &mut picked).await?;
+        *self.slugs = picked;
+        Ok(written)
+    }
+
+    async fn one(&mut self, txn: &DatabaseTransaction, w: &Work) -> Result<Written, DbErr> {
+        let mapping = self.existing.get(&w.record.external_id);
+        // Planned again: an earlier item of the page may have created its category.
+        let plan = CategoryPlan::of(&self.state.categories, &w.record.category);
+        let outcome = apply_item(txn, self.state, w, mapping, &plan, self.slugs).await?;
+        if let Some((ext, local)) = outcome.new_category {
+            self.state.categories.insert(ext, local);
         }
-        Err(e) => {
-            tracing::debug!("batch write failed, going item by item: {e}");
-            savepoint.rollback().await?;
-            Ok(None)
+        if let Some(m) = outcome.mapping {
+            self.existing.insert(m.external_id, m);
         }
+        Ok(Written::one(outcome.created))
+    }
+
+    async fn refused(
+        &mut self,
+        txn: &DatabaseTransaction,
+        w: &Work,
+        e: DbErr,
+    ) -> Result<(), DbErr> {
+        let message = explain(txn, &w.record, &e).await;
+        if let Some(m) = self.existing.get(&w.record.external_id) {
+            mark_error(txn, m.id, self.state.run_id, &message).await?;
+        }
+        let id = shown_id(w.external_id, &w.raw);
+        self.issues.push(issue(id, message, &w.raw));
+        Ok(())
     }
 }
 
@@ -215,7 +200,7 @@ pub(super) async fn write_batch(
     work: &[Work],
     existing: &HashMap<i64, Mapping>,
     slugs: &mut HashSet<String>,
-) -> Result<BatchOutcome, DbErr> {
+) -> Result<Written, DbErr> {
     let now = Utc::now();
     let mut new_products = Vec::with_capacity(work.len());
     let mut new_items: Vec<(external_product::ActiveModel, String)> =
@@ -248,7 +233,7 @@ pub(super) async fn write_batch(
     }
     let created = new_items.len() as u64;
     insert_new(txn, new_products, new_items).await?;
-    Ok(BatchOutcome { created, updated })
+    Ok(Written { created, updated })
 }
 
 /// `base` (the title's slug), or with `-{external_id}` when taken; reserves the one

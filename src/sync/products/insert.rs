@@ -14,36 +14,12 @@ use sea_orm::{
 };
 use serde_json::json;
 
+#[cfg(test)]
+use super::super::page::SQLITE_MAX_PARAMS;
+use super::super::page::insert_chunks;
 use super::State;
 use super::plan::{CategoryPlan, Mapping};
 use crate::b2b::parse::{CategoryRef, ProductRecord};
-
-/// Most parameters one SQLite statement binds (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
-pub(super) const SQLITE_MAX_PARAMS: usize = 32_766;
-/// Multi-row INSERTs of `columns` columns for `items`. On SQLite (in-process, each
-/// statement costs a thread hop) as many rows as it binds, in power-of-two row counts:
-/// a dozen statement shapes, each prepared once and then found in the statement cache,
-/// where a statement per exact count would be parsed again at every page and crowd the
-/// cache. Elsewhere few rows, because sqlx 0.9.0 leaves Nagle's algorithm on and a
-/// message past a few kilobytes then waits ~40 ms for a delayed ACK (sqlx issue #4335).
-pub(super) fn insert_chunks<T>(backend: DbBackend, columns: usize, items: Vec<T>) -> Vec<Vec<T>> {
-    let mut out = Vec::new();
-    let mut it = items.into_iter().peekable();
-    let max = match backend {
-        DbBackend::Sqlite => (SQLITE_MAX_PARAMS / columns.max(1)).max(1),
-        _ => 25,
-    };
-    let mut left = it.len();
-    while it.peek().is_some() {
-        let mut size = left.min(max);
-        if backend == DbBackend::Sqlite {
-            size = 1 << size.ilog2();
-        }
-        out.push(it.by_ref().take(size).collect());
-        left -= size;
-    }
-    out
-}
 
 /// One multi-row INSERT of [`insert_new`]: the products of a chunk, or their links.
 #[derive(Clone, Copy)]

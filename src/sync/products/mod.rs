@@ -15,9 +15,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use super::page::SyncCtx;
 use super::run::Run;
 use super::slug::slugify;
-use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
+use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport};
 use crate::b2b::parse::{ProductRecord, RawItem, read_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use apply::apply_page;
@@ -117,9 +118,10 @@ pub async fn sync_products(
         "restart": opts.restart,
     });
     let run = Run::start(db, Source::B2b, "products", options).await?;
-    let mut stats = Stats::default();
+    let mut ctx = SyncCtx::new(db, run.id, &observer, interrupt);
     let mut note = None;
-    let mut outcome = run_pages(db, client, opts, run.id, &mut stats, &observer, interrupt).await;
+    let mut outcome = run_pages(&mut ctx, client, opts).await;
+    let mut stats = ctx.stats;
     if let Ok(Some(pass)) = &outcome {
         let pass = *pass;
         let finished = async {
@@ -158,14 +160,17 @@ pub async fn sync_products(
 /// its end and received whole, `Ok(None)` when interrupted. On an error, `stats` holds
 /// what was committed, and the saved position the page to continue from.
 async fn run_pages(
-    db: &DatabaseConnection,
+    ctx: &mut SyncCtx<'_>,
     client: &B2bClient,
     opts: &ProductSyncOptions,
-    run_id: i32,
-    stats: &mut Stats,
-    observer: &Observer,
-    interrupt: &Interrupt,
 ) -> anyhow::Result<Option<i32>> {
+    let SyncCtx {
+        db,
+        run_id,
+        ref mut stats,
+        observer,
+        interrupt,
+    } = *ctx;
     let start = starting_point(db, client, opts, run_id).await?;
     let Some(first) = start.next.as_deref() else {
         anyhow::bail!("the saved position has no page to fetch");
@@ -385,13 +390,9 @@ struct ReadPage {
 }
 
 fn issue(external_id: Option<String>, error: String, raw: &RawItem) -> ItemIssue {
-    ItemIssue {
-        external_id,
-        error,
-        warning: false,
-        payload: Some(match raw.to_value() {
-            Some(v) => super::payload_excerpt(&v),
-            None => super::text_excerpt(raw.json().to_owned()),
-        }),
-    }
+    let payload = match raw.to_value() {
+        Some(v) => super::payload_excerpt(&v),
+        None => super::text_excerpt(raw.json().to_owned()),
+    };
+    ItemIssue::error(external_id, error, payload)
 }
