@@ -1,14 +1,17 @@
 //! HTTP plumbing shared by every upstream client: the one reqwest client and its
-//! redirect policy, typed fetch errors, bodies read under a size cap, and retries with
-//! exponential backoff and jitter that honour `Retry-After`, and the one rule for a
-//! token answered 401 (renewed, the request sent again once).
+//! redirect policy ([`Transport`] with its retries, timeout and body cap), typed fetch
+//! errors, bodies read under a size cap, retries with exponential backoff and jitter
+//! that honour `Retry-After`, the one rule for a token answered 401 (renewed, the
+//! request sent again once), and where `next` links may lead ([`Links`]).
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 use backon::{ExponentialBuilder, Retryable};
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use url::Url;
 
 /// First pause before a retry; doubled at each attempt, with jitter.
@@ -231,6 +234,144 @@ pub fn client() -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
+/// What every upstream client sends its requests with: the one reqwest client, the
+/// retry policy, the timeout and the body cap.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    pub http: reqwest::Client,
+    pub policy: RetryPolicy,
+    pub timeout: Duration,
+    pub max_response_bytes: u64,
+}
+
+impl Transport {
+    /// With the default [`HttpOptions`]; the error says why no client could be built.
+    pub fn new(timeout: Duration, max_retries: u32) -> Result<Transport, String> {
+        let options = HttpOptions::default();
+        Ok(Transport {
+            http: client()?,
+            policy: options.retry_policy(max_retries),
+            timeout,
+            max_response_bytes: options.max_response_bytes,
+        })
+    }
+
+    /// Another body cap and other pauses between retries.
+    pub fn set_options(&mut self, options: HttpOptions) {
+        self.policy = options.retry_policy(self.policy.max_retries);
+        self.max_response_bytes = options.max_response_bytes;
+    }
+
+    /// Sends one request under this timeout and body cap (see [`send_bytes`]).
+    pub async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Bytes), FetchError> {
+        send_bytes(request, url, self.timeout, self.max_response_bytes).await
+    }
+
+    /// Runs `attempt` under this retry policy (see [`with_retries`]).
+    pub async fn retry<T, F, Fut>(&self, attempt: F) -> Result<T, FetchError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, FetchError>>,
+    {
+        with_retries(&self.policy, attempt).await
+    }
+}
+
+/// A `next` link that leaves the configured origin: never followed, the credential
+/// goes nowhere else.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to follow `next` to {url}: it is not on {base} (the {credential} is only ever sent to {setting})"
+)]
+pub struct ForeignLink {
+    pub url: String,
+    pub base: String,
+    /// What would have been sent (`API key`, `token`).
+    pub credential: &'static str,
+    /// The setting that names the one place it goes (`B2B_API_URL`).
+    pub setting: &'static str,
+}
+
+/// A listing that links back to a page already fetched.
+#[derive(Debug, thiserror::Error)]
+#[error("the API sent the page {url} twice: stopping instead of looping forever")]
+pub struct LinkLoop {
+    pub url: String,
+}
+
+/// Where the pages of a listing may lead: the origin of the configured base URL, and
+/// never back to a page already fetched (32 bytes kept a page, whatever its URL).
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: Url,
+    credential: &'static str,
+    setting: &'static str,
+    fetched: HashSet<[u8; 32]>,
+}
+
+fn url_digest(url: &Url) -> [u8; 32] {
+    Sha256::digest(url.as_str()).into()
+}
+
+impl Links {
+    pub fn new(base: &Url, credential: &'static str, setting: &'static str) -> Links {
+        Links {
+            base: base.clone(),
+            credential,
+            setting,
+            fetched: HashSet::new(),
+        }
+    }
+
+    /// Whether `url` is on the base's origin.
+    pub fn check(&self, url: &Url) -> Result<(), ForeignLink> {
+        if url.origin() == self.base.origin() {
+            return Ok(());
+        }
+        Err(ForeignLink {
+            url: url.to_string(),
+            base: self.base.origin().ascii_serialization(),
+            credential: self.credential,
+            setting: self.setting,
+        })
+    }
+
+    /// Records a page about to be fetched; an error when it was already.
+    pub fn fetching(&mut self, url: &Url) -> Result<(), LinkLoop> {
+        if self.fetched.insert(url_digest(url)) {
+            return Ok(());
+        }
+        Err(LinkLoop {
+            url: url.to_string(),
+        })
+    }
+
+    /// Checks a page's `next` (resolved): on the origin, and not a page fetched before.
+    pub fn next(&self, next: &Url) -> Result<(), LinkError> {
+        self.check(next)?;
+        if self.fetched.contains(&url_digest(next)) {
+            return Err(LinkLoop {
+                url: next.to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// Why a `next` link is not followed.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Foreign(#[from] ForeignLink),
+    #[error(transparent)]
+    Loop(#[from] LinkLoop),
+}
+
 /// The first characters of a body, on one line, for error messages.
 pub fn excerpt(body: &str) -> String {
     let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -401,18 +542,6 @@ pub fn decode_json(url: &str, body: &[u8]) -> Result<Value, FetchError> {
         reason: e.to_string(),
         excerpt: excerpt(&String::from_utf8_lossy(body)),
     })
-}
-
-/// Sends one request and decodes a JSON body (see [`send_bytes`] and [`decode_json`]).
-pub async fn send_json(
-    request: reqwest::RequestBuilder,
-    url: &str,
-    timeout: Duration,
-    max_bytes: u64,
-) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value), FetchError> {
-    let (status, headers, body) = send_bytes(request, url, timeout, max_bytes).await?;
-    let value = decode_json(url, &body)?;
-    Ok((status, headers, value))
 }
 
 /// Runs `attempt` until it succeeds, fails for good, or `policy.max_retries` retries

@@ -1,7 +1,20 @@
 //! Text helpers: folding for accent- and case-insensitive comparison (search and
-//! matching), and the one rule for NUL characters in upstream text.
+//! matching), the one rule for NUL characters in upstream text, and how messages name
+//! the kind of a JSON value.
 
 use serde_json::Value;
+
+/// What a JSON value is, for messages (`` `results` is a string, not a list ``).
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
 
 /// The warning a record gets when NUL characters were removed from it.
 pub const NUL_REMOVED: &str = "NUL characters removed from the record";

@@ -2,18 +2,18 @@
 //! fetched and parsed inside them), typed errors, and `next` links (and redirects)
 //! followed only on the configured origin.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use bytes::Bytes;
 
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::parse::{self, ProductPage};
-use crate::http::{FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_retries};
+use crate::http::{
+    FetchError, ForeignLink, HttpOptions, LinkError, LinkLoop, Links, Transport, decode_json,
+};
 use crate::secret::Secret;
 
 /// The key the client sends in `X-API-Key`, with what names it. The key store's
@@ -49,12 +49,10 @@ pub enum B2bError {
     },
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error(
-        "refusing to follow `next` to {url}: it is not on {base} (the API key is only ever sent to B2B_API_URL)"
-    )]
-    ForeignNext { url: String, base: String },
-    #[error("the API sent the page {url} twice: stopping instead of looping forever")]
-    NextLoop { url: String },
+    #[error(transparent)]
+    ForeignNext(#[from] ForeignLink),
+    #[error(transparent)]
+    NextLoop(#[from] LinkLoop),
     #[error("invalid B2B_API_URL {url:?}: {reason}")]
     BadBaseUrl { url: String, reason: String },
     #[error("unexpected answer from {url}: {reason}")]
@@ -64,12 +62,9 @@ pub enum B2bError {
 /// A client bound to one base URL and one key. Cheap to clone.
 #[derive(Clone)]
 pub struct B2bClient {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     key: Credential,
-    policy: RetryPolicy,
-    timeout: Duration,
-    max_response_bytes: u64,
 }
 
 impl std::fmt::Debug for B2bClient {
@@ -94,23 +89,22 @@ impl B2bClient {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let http = crate::http::client().map_err(bad)?;
-        let options = HttpOptions::default();
         Ok(B2bClient {
-            http,
+            transport: Transport::new(settings.timeout, settings.max_retries).map_err(bad)?,
             base,
             key: key.into(),
-            policy: options.retry_policy(settings.max_retries),
-            timeout: settings.timeout,
-            max_response_bytes: options.max_response_bytes,
         })
     }
 
     /// The same client with another body cap and other pauses between retries.
     pub fn with_http_options(mut self, options: HttpOptions) -> Self {
-        self.policy = options.retry_policy(self.policy.max_retries);
-        self.max_response_bytes = options.max_response_bytes;
+        self.transport.set_options(options);
         self
+    }
+
+    /// Where this client's links may lead: its base's origin.
+    fn links(&self) -> Links {
+        Links::new(&self.base, "API key", "B2B_API_URL")
     }
 
     pub fn key(&self) -> &Credential {
@@ -163,19 +157,20 @@ impl B2bClient {
         url: &Url,
         read: impl Fn(&Bytes) -> Result<T, FetchError>,
     ) -> Result<T, B2bError> {
-        self.check_origin(url)?;
+        self.links().check(url)?;
         let headers = self.headers()?;
         let shown = url.as_str();
         let read = &read;
-        let result = with_retries(&self.policy, || {
-            let request = self.http.get(url.clone()).headers(headers.clone());
-            async move {
-                let (_, _, body) =
-                    send_bytes(request, shown, self.timeout, self.max_response_bytes).await?;
-                read(&body)
-            }
-        })
-        .await;
+        let transport = &self.transport;
+        let result = transport
+            .retry(|| {
+                let request = transport.http.get(url.clone()).headers(headers.clone());
+                async move {
+                    let (_, _, body) = transport.send(request, shown).await?;
+                    read(&body)
+                }
+            })
+            .await;
         result.map_err(|e| match e {
             FetchError::Status {
                 status: status @ (401 | 403),
@@ -189,17 +184,6 @@ impl B2bClient {
             FetchError::Shape { url, reason } => B2bError::Shape { url, reason },
             other => B2bError::Fetch(other),
         })
-    }
-
-    fn check_origin(&self, url: &Url) -> Result<(), B2bError> {
-        if url.origin() == self.base.origin() {
-            Ok(())
-        } else {
-            Err(B2bError::ForeignNext {
-                url: url.to_string(),
-                base: self.base.origin().ascii_serialization(),
-            })
-        }
     }
 
     /// Every category (bare list, `results` or `categories`; nested `children` flattened).
@@ -252,11 +236,12 @@ impl B2bClient {
             url: url.to_owned(),
             reason: format!("not a URL: {e}"),
         })?;
-        self.check_origin(&url)?;
+        let links = self.links();
+        links.check(&url)?;
         Ok(ProductPages {
             client: self.clone(),
             next: Some(url),
-            seen: HashSet::new(),
+            links,
             number: before,
         })
     }
@@ -267,13 +252,9 @@ impl B2bClient {
 pub struct ProductPages {
     client: B2bClient,
     next: Option<Url>,
-    /// Digests of the URLs fetched: 32 bytes a page, whatever the URL's length.
-    seen: HashSet<[u8; 32]>,
+    /// The origin pages must be on, and the pages fetched.
+    links: Links,
     number: u32,
-}
-
-fn url_digest(url: &Url) -> [u8; 32] {
-    Sha256::digest(url.as_str()).into()
 }
 
 /// A products page from its body. Items stay raw slices of the body; a body the fast
@@ -296,6 +277,15 @@ pub struct NumberedPage {
     pub next_url: Option<String>,
 }
 
+impl From<LinkError> for B2bError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::Foreign(e) => B2bError::ForeignNext(e),
+            LinkError::Loop(e) => B2bError::NextLoop(e),
+        }
+    }
+}
+
 impl ProductPages {
     /// The next page, `None` after the last one. After an error, `None` too.
     pub async fn next_page(&mut self) -> Option<Result<NumberedPage, B2bError>> {
@@ -304,11 +294,7 @@ impl ProductPages {
     }
 
     async fn fetch(&mut self, url: Url) -> Result<NumberedPage, B2bError> {
-        if !self.seen.insert(url_digest(&url)) {
-            return Err(B2bError::NextLoop {
-                url: url.to_string(),
-            });
-        }
+        self.links.fetching(&url)?;
         let shown = url.as_str();
         let page = self
             .client
@@ -319,12 +305,7 @@ impl ProductPages {
                 url: url.to_string(),
                 reason: format!("invalid `next` {next:?}: {e}"),
             })?;
-            self.client.check_origin(&next)?;
-            if self.seen.contains(&url_digest(&next)) {
-                return Err(B2bError::NextLoop {
-                    url: next.to_string(),
-                });
-            }
+            self.links.next(&next)?;
             self.next = Some(next);
         }
         self.number += 1;

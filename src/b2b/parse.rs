@@ -5,6 +5,7 @@
 
 use std::str::FromStr;
 
+use crate::text::json_kind as kind;
 use bytes::Bytes;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
@@ -285,17 +286,6 @@ pub fn flatten_categories(items: Vec<Value>) -> Vec<Value> {
         }
     }
     out
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The first of `keys` present with a non-null value.

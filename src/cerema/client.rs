@@ -3,7 +3,6 @@
 //! them), and `next` links cleaned of their known quirks and followed (like redirects)
 //! only on the configured host.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
@@ -13,8 +12,8 @@ use url::Url;
 
 use super::parse::{self, Page};
 use crate::http::{
-    FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, send_json, with_reauth,
-    with_retries,
+    FetchError, ForeignLink, HttpOptions, LinkError, LinkLoop, Links, Transport, decode_json,
+    with_reauth,
 };
 use crate::secret::Secret;
 
@@ -87,12 +86,10 @@ pub enum CeremaError {
     },
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error(
-        "refusing to follow `next` to {url}: it is not on {base} (the token is only ever sent to CEREMA_API_URL)"
-    )]
-    ForeignNext { url: String, base: String },
-    #[error("the API sent the page {url} twice: stopping instead of looping forever")]
-    NextLoop { url: String },
+    #[error(transparent)]
+    ForeignNext(#[from] ForeignLink),
+    #[error(transparent)]
+    NextLoop(#[from] LinkLoop),
     #[error("invalid CEREMA_API_URL {url:?}: {reason}")]
     BadBaseUrl { url: String, reason: String },
     #[error("unexpected answer from {url}: {reason}")]
@@ -101,12 +98,9 @@ pub enum CeremaError {
 
 /// A client bound to one base URL and one identity.
 pub struct CeremaClient {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     auth: CeremaAuth,
-    policy: RetryPolicy,
-    timeout: Duration,
-    max_response_bytes: u64,
     /// The `Authorization` value in use (obtained at the first request when logging in).
     header: Mutex<Option<HeaderValue>>,
 }
@@ -140,13 +134,22 @@ pub fn clean_next(base: &Url, current: &Url, next: &str) -> Result<Url, CeremaEr
             let _ = url.set_port(None);
         }
     }
-    if url.origin() != base.origin() {
-        return Err(CeremaError::ForeignNext {
-            url: url.to_string(),
-            base: base.origin().ascii_serialization(),
-        });
-    }
+    links(base).check(&url)?;
     Ok(url)
+}
+
+/// Where the token may go: the base's origin.
+fn links(base: &Url) -> Links {
+    Links::new(base, "token", "CEREMA_API_URL")
+}
+
+impl From<LinkError> for CeremaError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::Foreign(e) => CeremaError::ForeignNext(e),
+            LinkError::Loop(e) => CeremaError::NextLoop(e),
+        }
+    }
 }
 
 fn header_value(scheme: &str, token: &str) -> Result<HeaderValue, CeremaError> {
@@ -174,27 +177,22 @@ impl CeremaClient {
         }
         base.set_query(None);
         base.set_fragment(None);
-        let http = crate::http::client().map_err(bad)?;
-        let options = HttpOptions::default();
+        let transport = Transport::new(settings.timeout, settings.max_retries).map_err(bad)?;
         let header = match &settings.auth {
             CeremaAuth::Token(token) => Some(header_value("Bearer", token.expose())?),
             CeremaAuth::Credentials { .. } => None,
         };
         Ok(CeremaClient {
-            http,
+            transport,
             base,
             auth: settings.auth.clone(),
-            policy: options.retry_policy(settings.max_retries),
-            timeout: settings.timeout,
-            max_response_bytes: options.max_response_bytes,
             header: Mutex::new(header),
         })
     }
 
     /// The same client with another body cap and other pauses between retries.
     pub fn with_http_options(mut self, options: HttpOptions) -> Self {
-        self.policy = options.retry_policy(self.policy.max_retries);
-        self.max_response_bytes = options.max_response_bytes;
+        self.transport.set_options(options);
         self
     }
 
@@ -218,7 +216,7 @@ impl CeremaClient {
         Ok(CeremaPages {
             client: self,
             next: Some(self.first_page(kind)?),
-            seen: HashSet::new(),
+            links: links(&self.base),
             number: 1,
         })
     }
@@ -235,7 +233,7 @@ impl CeremaClient {
         Ok(CeremaPages {
             client: self,
             next: Some(url),
-            seen: HashSet::new(),
+            links: links(&self.base),
             number,
         })
     }
@@ -251,16 +249,17 @@ impl CeremaClient {
                 });
             }
         };
-        with_retries(&self.policy, || {
-            let request = self.http.post(&url).json(body);
-            let url = url.as_str();
-            async move {
-                send_json(request, url, self.timeout, self.max_response_bytes)
-                    .await
-                    .map(|(_, _, v)| v)
-            }
-        })
-        .await
+        let transport = &self.transport;
+        transport
+            .retry(|| {
+                let request = transport.http.post(&url).json(body);
+                let url = url.as_str();
+                async move {
+                    let (_, _, body) = transport.send(request, url).await?;
+                    decode_json(url, &body)
+                }
+            })
+            .await
     }
 
     /// Exchanges the username and password for a token (v2, then the legacy v1).
@@ -313,31 +312,27 @@ impl CeremaClient {
     /// HTML maintenance page, a cut answer, JSON of another shape) is fetched again.
     async fn get_once(&self, url: &Url, auth: HeaderValue) -> Result<Page, FetchError> {
         let shown = url.as_str();
-        with_retries(&self.policy, || {
-            let request = self
-                .http
-                .get(url.clone())
-                .header(AUTHORIZATION, auth.clone())
-                .header(ACCEPT, "application/json");
-            async move {
-                let (_, _, body) =
-                    send_bytes(request, shown, self.timeout, self.max_response_bytes).await?;
-                parse::page(decode_json(shown, &body)?)
-                    .map_err(|reason| FetchError::shape(shown, reason))
-            }
-        })
-        .await
+        let transport = &self.transport;
+        transport
+            .retry(|| {
+                let request = transport
+                    .http
+                    .get(url.clone())
+                    .header(AUTHORIZATION, auth.clone())
+                    .header(ACCEPT, "application/json");
+                async move {
+                    let (_, _, body) = transport.send(request, shown).await?;
+                    parse::page(decode_json(shown, &body)?)
+                        .map_err(|reason| FetchError::shape(shown, reason))
+                }
+            })
+            .await
     }
 
     /// GETs one page of a listing (on the base's origin), with retries. With a username
     /// and password, a 401 logs in again once.
     pub async fn page(&self, url: &Url) -> Result<Page, CeremaError> {
-        if url.origin() != self.base.origin() {
-            return Err(CeremaError::ForeignNext {
-                url: url.to_string(),
-                base: self.base.origin().ascii_serialization(),
-            });
-        }
+        links(&self.base).check(url)?;
         let renewable = matches!(self.auth, CeremaAuth::Credentials { .. });
         let result = with_reauth(renewable, |renew| async move {
             if renew {
@@ -374,7 +369,8 @@ impl CeremaClient {
 pub struct CeremaPages<'a> {
     client: &'a CeremaClient,
     next: Option<Url>,
-    seen: HashSet<String>,
+    /// The origin pages must be on, and the pages fetched.
+    links: Links,
     /// The number of the next page.
     number: u32,
 }
@@ -396,15 +392,11 @@ impl CeremaPages<'_> {
     }
 
     async fn fetch(&mut self, url: Url) -> Result<NumberedPage, CeremaError> {
-        self.seen.insert(url.to_string());
+        self.links.fetching(&url)?;
         let page = self.client.page(&url).await?;
         if let Some(next) = page.next.as_deref() {
             let next = clean_next(&self.client.base, &url, next)?;
-            if self.seen.contains(next.as_str()) {
-                return Err(CeremaError::NextLoop {
-                    url: next.to_string(),
-                });
-            }
+            self.links.next(&next)?;
             self.next = Some(next);
         }
         let number = self.number;

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::text::json_kind as kind;
 use crate::time::instant;
 use serde_json::{Map, Value};
 
@@ -94,17 +95,6 @@ pub struct StructureRecord {
     pub acces_lovac: Option<DateTime<Utc>>,
     pub acces_df_ano: Option<DateTime<Utc>>,
     pub acces_df_non_ano: Option<DateTime<Utc>>,
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The first of `names` present and not null.

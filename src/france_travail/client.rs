@@ -14,9 +14,7 @@ use url::Url;
 
 use super::parse;
 use super::query::{OfferQuery, PAGE_SIZE, content_range, page_range};
-use crate::http::{
-    FetchError, HttpOptions, RetryPolicy, decode_json, send_bytes, with_reauth, with_retries,
-};
+use crate::http::{FetchError, HttpOptions, Transport, decode_json, with_reauth};
 use crate::secret::Secret;
 
 /// The token endpoint, as the original collectors use it.
@@ -89,11 +87,9 @@ struct Token {
 
 /// A client with its token and its limiter.
 pub struct FtClient {
-    http: reqwest::Client,
+    transport: Transport,
     settings: FtSettings,
     search_url: Url,
-    policy: RetryPolicy,
-    max_response_bytes: u64,
     limiter: DefaultDirectRateLimiter,
     token: Mutex<Option<Token>>,
 }
@@ -157,14 +153,11 @@ impl FtClient {
         let period = Duration::from_secs_f64(RATE_MARGIN / settings.rate);
         let quota = Quota::with_period(period)
             .ok_or_else(|| bad("rate", &settings.rate.to_string(), "is too high".to_owned()))?;
-        let http = crate::http::client()
+        let transport = Transport::new(settings.timeout, settings.max_retries)
             .map_err(|e| bad("FRANCE_TRAVAIL_API_URL", &settings.api_url, e))?;
-        let options = HttpOptions::default();
         Ok(FtClient {
-            http,
+            transport,
             search_url,
-            policy: options.retry_policy(settings.max_retries),
-            max_response_bytes: options.max_response_bytes,
             limiter: RateLimiter::direct(quota),
             token: Mutex::new(None),
             settings,
@@ -173,8 +166,7 @@ impl FtClient {
 
     /// The same client with another body cap and other pauses between retries.
     pub fn with_http_options(mut self, options: HttpOptions) -> Self {
-        self.policy = options.retry_policy(self.policy.max_retries);
-        self.max_response_bytes = options.max_response_bytes;
+        self.transport.set_options(options);
         self
     }
 
@@ -189,20 +181,21 @@ impl FtClient {
             .append_pair("scope", &s.scope)
             .finish();
         let url = s.auth_url.as_str();
-        let result = with_retries(&self.policy, || {
-            let request = self
-                .http
-                .post(url)
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(ACCEPT, "application/json")
-                .body(body.clone());
-            async move {
-                let (_, _, bytes) =
-                    send_bytes(request, url, s.timeout, self.max_response_bytes).await?;
-                read_token(url, &bytes)
-            }
-        })
-        .await;
+        let transport = &self.transport;
+        let result = transport
+            .retry(|| {
+                let request = transport
+                    .http
+                    .post(url)
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(ACCEPT, "application/json")
+                    .body(body.clone());
+                async move {
+                    let (_, _, bytes) = transport.send(request, url).await?;
+                    read_token(url, &bytes)
+                }
+            })
+            .await;
         let (token, expires_in) = result.map_err(|e| match e {
             FetchError::Status {
                 status: 400 | 401 | 403,
@@ -253,23 +246,19 @@ impl FtClient {
     /// shape) is asked again, like a 5xx.
     async fn get(&self, url: &Url, auth: &HeaderValue) -> Result<SearchPage, FetchError> {
         let shown = url.as_str();
-        with_retries(&self.policy, || async move {
-            self.limiter.until_ready().await;
-            let request = self
-                .http
-                .get(url.clone())
-                .header(AUTHORIZATION, auth.clone())
-                .header(ACCEPT, "application/json");
-            let (status, headers, raw) = send_bytes(
-                request,
-                shown,
-                self.settings.timeout,
-                self.max_response_bytes,
-            )
-            .await?;
-            read_search_page(shown, status, &headers, raw)
-        })
-        .await
+        let transport = &self.transport;
+        transport
+            .retry(|| async move {
+                self.limiter.until_ready().await;
+                let request = transport
+                    .http
+                    .get(url.clone())
+                    .header(AUTHORIZATION, auth.clone())
+                    .header(ACCEPT, "application/json");
+                let (status, headers, raw) = transport.send(request, shown).await?;
+                read_search_page(shown, status, &headers, raw)
+            })
+            .await
     }
 
     /// One page of `query`: offers `start..=end` (zero-based).
