@@ -243,6 +243,7 @@ impl B2bClient {
             next: Some(url),
             links,
             number: before,
+            received: 0,
         })
     }
 }
@@ -255,6 +256,8 @@ pub struct ProductPages {
     /// The origin pages must be on, and the pages fetched.
     links: Links,
     number: u32,
+    /// Items received by the pages before the next one.
+    received: u64,
 }
 
 /// A products page from its body. Items stay raw slices of the body; a body the fast
@@ -287,6 +290,13 @@ impl From<LinkError> for B2bError {
 }
 
 impl ProductPages {
+    /// The same cursor, `received` items already read before its first page (a resumed
+    /// pass): what the listing's `count` is checked against.
+    pub fn after_received(mut self, received: u64) -> Self {
+        self.received = received;
+        self
+    }
+
     /// The next page, `None` after the last one. After an error, `None` too.
     pub async fn next_page(&mut self) -> Option<Result<NumberedPage, B2bError>> {
         let url = self.next.take()?;
@@ -309,13 +319,52 @@ impl ProductPages {
             self.next = Some(next);
         }
         self.number += 1;
-        Ok(NumberedPage {
+        let page = NumberedPage {
             number: self.number,
             url: url.to_string(),
             page,
             next_url: self.next.as_ref().map(Url::to_string),
-        })
+        };
+        if let Some(reason) = untrusted_page(&page, self.received) {
+            self.next = None;
+            return Err(B2bError::Shape {
+                url: page.url,
+                reason,
+            });
+        }
+        self.received += page.page.items.len() as u64;
+        Ok(page)
     }
+}
+
+/// Why a page the listing cannot go on from, though it parsed, is refused: empty while
+/// the listing says there is more (`count` not reached, or a `next` link), or past
+/// `count` (an upstream that ignores `page` would be followed forever). An upstream
+/// fault, never the end of the listing: the run stops and the next one continues from
+/// this page.
+fn untrusted_page(page: &NumberedPage, received: u64) -> Option<String> {
+    let items = page.page.items.len() as u64;
+    let count = page.page.count;
+    let reason = if items == 0 && count.is_some_and(|c| received < c) {
+        format!(
+            "page {} is empty while `count` says {} products and {received} were received",
+            page.number,
+            count.unwrap_or_default()
+        )
+    } else if items == 0 && page.next_url.is_some() {
+        format!("page {} is empty but links to a next page", page.number)
+    } else if let Some(c) = count.filter(|&c| received + items > c) {
+        format!(
+            "page {} brings the listing to {} products while its `count` says {c}",
+            page.number,
+            received + items
+        )
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{reason}: stopping here, nothing marked missing (the next run continues from this page)"
+    ))
 }
 
 #[cfg(test)]

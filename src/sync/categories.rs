@@ -24,12 +24,7 @@ use crate::db::begin_write;
 pub const DEFAULT_CATEGORIES_ENDPOINT: &str = "b2c/categories/";
 
 fn warning(external_id: i64, error: String) -> ItemIssue {
-    ItemIssue {
-        external_id: Some(external_id.to_string()),
-        error,
-        warning: true,
-        payload: None,
-    }
+    ItemIssue::warning(Some(external_id.to_string()), error, None)
 }
 
 /// The parsed payload: one record per id (the last one wins), plus the problems met.
@@ -69,12 +64,11 @@ pub fn read_payload(items: &[Value]) -> Payload {
                 }
                 by_id.insert(rec.external_id, (index, rec));
             }
-            Err(e) => issues.push(ItemIssue {
-                external_id: external_id(raw).map(|id| id.to_string()),
-                error: e.0,
-                warning: false,
-                payload: Some(super::payload_excerpt(raw)),
-            }),
+            Err(e) => issues.push(ItemIssue::error(
+                external_id(raw).map(|id| id.to_string()),
+                e.0,
+                Some(super::payload_excerpt(raw)),
+            )),
         }
     }
     let mut records: Vec<(usize, CategoryRecord)> = by_id.into_values().collect();
@@ -239,12 +233,11 @@ async fn apply(
                 touched.insert(rec.external_id);
                 known.insert(rec.external_id, k);
             }
-            Err(e) => stats.push_issue(ItemIssue {
-                external_id: Some(rec.external_id.to_string()),
-                error: format!("cannot store the category: {e}"),
-                warning: false,
-                payload: None,
-            }),
+            Err(e) => stats.push_issue(ItemIssue::error(
+                Some(rec.external_id.to_string()),
+                format!("cannot store the category: {e}"),
+                None,
+            )),
         }
         if (n + 1) % 100 == 0 {
             observer(Progress::Page {

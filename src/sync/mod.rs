@@ -56,17 +56,21 @@ pub struct ItemIssue {
 
 impl ItemIssue {
     /// An item that was not stored; `payload` is the start of what was received.
-    pub fn error(external_id: Option<String>, error: String, payload: String) -> ItemIssue {
+    pub fn error(external_id: Option<String>, error: String, payload: Option<String>) -> ItemIssue {
         ItemIssue {
             external_id,
             error,
             warning: false,
-            payload: Some(payload),
+            payload,
         }
     }
 
     /// An item stored with a reservation.
-    pub fn warning(external_id: Option<String>, error: String, payload: String) -> ItemIssue {
+    pub fn warning(
+        external_id: Option<String>,
+        error: String,
+        payload: Option<String>,
+    ) -> ItemIssue {
         ItemIssue {
             warning: true,
             ..ItemIssue::error(external_id, error, payload)

@@ -75,12 +75,12 @@ impl PageLog {
 
     /// An item that was not stored, with the start of its JSON.
     pub fn error(&mut self, id: Option<String>, error: String, raw: &Value) {
-        self.push(ItemIssue::error(id, error, payload_excerpt(raw)));
+        self.push(ItemIssue::error(id, error, Some(payload_excerpt(raw))));
     }
 
     /// An item stored with a reservation.
     pub fn warning(&mut self, id: Option<String>, error: String, raw: &Value) {
-        self.push(ItemIssue::warning(id, error, payload_excerpt(raw)));
+        self.push(ItemIssue::warning(id, error, Some(payload_excerpt(raw))));
     }
 
     /// Counts an item's warnings, with [`crate::text::NUL_REMOVED`] when `nul`.

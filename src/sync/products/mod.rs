@@ -23,7 +23,7 @@ use crate::b2b::parse::{ProductRecord, RawItem, read_product};
 use crate::b2b::{B2bClient, NumberedPage};
 use apply::apply_page;
 use missing::{Missing, link_late_categories, mark_missing, withheld_message};
-use pass::{checkpoint_name, starting_point, untrusted_page};
+use pass::{checkpoint_name, starting_point};
 use writer::Writer;
 
 mod apply;
@@ -175,7 +175,9 @@ async fn run_pages(
     let Some(first) = start.next.as_deref() else {
         anyhow::bail!("the saved position has no page to fetch");
     };
-    let mut pages = client.product_pages_from(first, start.page)?;
+    let mut pages = client
+        .product_pages_from(first, start.page)?
+        .after_received(start.received);
     if start.run_id != run_id {
         observer(Progress::Resumed {
             page: start.page + 1,
@@ -183,20 +185,13 @@ async fn run_pages(
         });
     }
     let (tx, mut rx) = mpsc::channel(MAX_IN_FLIGHT_PAGES);
-    let mut received = start.received;
     let fetcher = tokio::spawn(async move {
         while let Some(page) = pages.next_page().await {
-            let page = page.and_then(|p: NumberedPage| match untrusted_page(&p, received) {
-                Some(e) => Err(e),
-                None => {
-                    received += p.page.items.len() as u64;
-                    Ok(ReadPage {
-                        number: p.number,
-                        count: p.page.count,
-                        next: p.next_url,
-                        entries: p.page.items.into_iter().map(Entry::read).collect(),
-                    })
-                }
+            let page = page.map(|p: NumberedPage| ReadPage {
+                number: p.number,
+                count: p.page.count,
+                next: p.next_url,
+                entries: p.page.items.into_iter().map(Entry::read).collect(),
             });
             let failed = page.is_err();
             if tx.send(page).await.is_err() || failed {
@@ -394,5 +389,5 @@ fn issue(external_id: Option<String>, error: String, raw: &RawItem) -> ItemIssue
         Some(v) => super::payload_excerpt(&v),
         None => super::text_excerpt(raw.json().to_owned()),
     };
-    ItemIssue::error(external_id, error, payload)
+    ItemIssue::error(external_id, error, Some(payload))
 }

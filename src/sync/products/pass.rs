@@ -1,5 +1,5 @@
 //! The position of a pass over the products listing: where it resumes, saved with every
-//! commit in `sync_checkpoints`, and what a page must hold to be trusted.
+//! commit in `sync_checkpoints`.
 
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::checkpoint;
 use super::{Entry, ProductSyncOptions, ReadPage};
-use crate::b2b::{B2bClient, B2bError, NumberedPage};
+use crate::b2b::B2bClient;
 
 /// Longest checkpoint name the `sync_checkpoints` table takes.
 pub(super) const MAX_CHECKPOINT_NAME: usize = 64;
@@ -96,39 +96,6 @@ pub(super) async fn starting_point(
         page: 0,
         received: 0,
         count: None,
-    })
-}
-
-/// A page the listing cannot go on from, though it parsed: empty while the listing says
-/// there is more (`count` not reached, or a `next` link), or past `count` (an upstream
-/// that ignores `page` would be followed forever). An upstream fault, never the end of
-/// the listing: the run stops and the next one continues from this page.
-pub(super) fn untrusted_page(page: &NumberedPage, received: u64) -> Option<B2bError> {
-    let items = page.page.items.len() as u64;
-    let count = page.page.count;
-    let reason = if items == 0 && count.is_some_and(|c| received < c) {
-        format!(
-            "page {} is empty while `count` says {} products and {received} were received",
-            page.number,
-            count.unwrap_or_default()
-        )
-    } else if items == 0 && page.next_url.is_some() {
-        format!("page {} is empty but links to a next page", page.number)
-    } else if let Some(c) = count.filter(|&c| received + items > c) {
-        format!(
-            "page {} brings the listing to {} products while its `count` says {c}",
-            page.number,
-            received + items
-        )
-    } else {
-        return None;
-    };
-    Some(B2bError::Shape {
-        url: page.url.clone(),
-        reason: format!(
-            "{reason}: stopping here, nothing marked missing (the next run continues from \
-             this page)"
-        ),
     })
 }
 
