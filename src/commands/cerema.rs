@@ -12,9 +12,9 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
 use super::format::is_broken_pipe;
-use super::sync::{
-    ReportArgs, STATS_HEADER, finish_bar, interrupt_on_signals, observer, stats_row,
-};
+use super::interrupt::{interrupt_on_signals, interrupted_exit_code};
+use super::progress::{finish_bar, observer};
+use super::sync::{ReportArgs, STATS_HEADER, stats_row};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
 use crate::cli::{retries, timeout_secs};
 use crate::secret::Secret;
@@ -231,7 +231,7 @@ pub fn render(reports: &[CeremaReport], args: &ReportArgs) -> anyhow::Result<Exi
         .any(|r| r.run.status == RunStatusKind::Interrupted);
     let errors = reports.iter().any(|r| r.run.stats.errors > 0);
     Ok(if interrupted {
-        super::sync::interrupted_exit_code()
+        interrupted_exit_code()
     } else if args.fail_on_errors && errors {
         ExitCode::from(1)
     } else {

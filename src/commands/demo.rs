@@ -11,8 +11,10 @@ use entity::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Context;
+use super::interrupt::interrupt_on_signals;
+use super::progress::{finish_bar, observer};
 use super::sandbox::DataArgs;
-use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
+use super::sync::{STATS_HEADER, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
 use crate::crypto::Cipher;
@@ -98,7 +100,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let client = B2bClient::new(&settings, key)?;
 
-    let interrupt = super::sync::interrupt_on_signals();
+    let interrupt = interrupt_on_signals();
     let (obs, bar) = observer(ctx.global.quiet, "categories");
     let cats = sync_categories(&db, &client, DEFAULT_CATEGORIES_ENDPOINT, obs, &interrupt).await;
     finish_bar(bar);

@@ -11,7 +11,8 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use super::sync::{finish_bar, interrupt_on_signals, observer};
+use super::interrupt::{interrupt_on_signals, interrupted_exit_code};
+use super::progress::{finish_bar, observer};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
 use crate::cli::{retries, timeout_secs};
 use crate::france_travail::query::since_days;
@@ -310,7 +311,7 @@ pub fn render(results: &[Collected], json: bool, fail_on_errors: bool) -> anyhow
         .iter()
         .any(|r| matches!(r, Collected::Done(r) if r.run.stats.errors > 0));
     Ok(if interrupted {
-        super::sync::interrupted_exit_code()
+        interrupted_exit_code()
     } else if fail_on_errors && errors {
         ExitCode::from(1)
     } else {
