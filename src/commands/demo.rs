@@ -5,16 +5,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use entity::category;
 use entity::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Context;
+use super::format::plain_table;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
+use super::report::{KindRun, table};
 use super::sandbox::DataArgs;
-use super::sync::{STATS_HEADER, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
 use crate::crypto::Cipher;
@@ -204,9 +204,7 @@ async fn print_summary(
     url: &str,
     runs: &[(&str, &RunReport)],
 ) -> anyhow::Result<()> {
-    let mut rows = Table::new();
-    rows.load_preset(UTF8_FULL_CONDENSED)
-        .set_header(["table", "rows"]);
+    let mut rows = plain_table(&["table", "rows"]);
     let counted = crate::inspect::db::table_rows(db).await?;
     for t in SUMMARY_TABLES {
         let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
@@ -239,14 +237,11 @@ async fn print_summary(
         println!("  … and {} more top-level categories", roots.len() - 8);
     }
 
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(STATS_HEADER);
-    for (kind, r) in runs {
-        table.add_row(stats_row(r, Some(kind)));
-    }
-    println!("\nRuns\n{table}\n");
+    let runs: Vec<KindRun> = runs
+        .iter()
+        .map(|&(kind, run)| KindRun { kind, run })
+        .collect();
+    println!("\nRuns\n{}\n", table(&runs));
     let location = url
         .strip_prefix("sqlite://")
         .map(|p| p.split('?').next().unwrap_or(p));

@@ -56,6 +56,14 @@ pub fn new_table() -> Table {
     table
 }
 
+/// A table with the project's look whose lines are never wrapped nor cut: the
+/// figures of runs, summaries, benchmarks.
+pub fn plain_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    table
+}
+
 /// `s` on one line, cut to `max` characters with `…`; an RFC 3339 UTC instant as
 /// `2026-11-22 14:04:29`.
 pub fn cell(s: &str, max: usize) -> String {

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod migrate;
 pub mod offers;
 pub mod progress;
+pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod serve;

@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use super::interrupt::{interrupt_on_signals, interrupted_exit_code};
+use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
+use super::report::{KindRun, ReportArgs, render};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::keys;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
@@ -15,21 +15,6 @@ use crate::sync::products::{
     DEFAULT_MAX_MISSING_PERCENT, DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, MissingRule,
     ProductSyncOptions, sync_products,
 };
-use crate::sync::{RunReport, RunStatusKind};
-
-/// How many item errors the table shows (JSON has them all, up to the report's limit).
-const ERRORS_SHOWN: usize = 20;
-
-/// Flags every sync command takes.
-#[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
-    /// Print the stats as one JSON object on stdout
-    #[arg(long)]
-    pub json: bool,
-    /// Exit with 1 when any item failed (the run still completes)
-    #[arg(long)]
-    pub fail_on_errors: bool,
-}
 
 #[derive(Debug, Args)]
 pub struct SyncCategoriesArgs {
@@ -100,7 +85,11 @@ pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::
     let interrupt = interrupt_on_signals();
     let report = sync_categories(&db, &client, &args.endpoint, observer, &interrupt).await;
     finish_bar(bar);
-    render(&report?, &args.report, "categories")
+    let run = KindRun {
+        kind: "categories",
+        run: &report?,
+    };
+    render("categories", &[run], &args.report)
 }
 
 pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -120,79 +109,9 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
     let interrupt = interrupt_on_signals();
     let report = sync_products(&db, &client, &opts, observer, &interrupt).await;
     finish_bar(bar);
-    render(&report?, &args.report, "products")
-}
-
-/// Columns of a run's figures, as every command shows them.
-pub const STATS_HEADER: [&str; 10] = [
-    "run",
-    "kind",
-    "status",
-    "total",
-    "created",
-    "updated",
-    "unchanged",
-    "missing",
-    "errors",
-    "warnings",
-];
-
-/// A run's figures as a table row (`kind` when several kinds share the table).
-pub fn stats_row(report: &RunReport, kind: Option<&str>) -> Vec<String> {
-    let s = &report.stats;
-    let status = match report.status {
-        RunStatusKind::Succeeded => "succeeded",
-        RunStatusKind::Interrupted => "interrupted",
+    let run = KindRun {
+        kind: "products",
+        run: &report?,
     };
-    vec![
-        report.run_id.to_string(),
-        kind.unwrap_or("-").to_owned(),
-        status.to_owned(),
-        s.total.to_string(),
-        s.created.to_string(),
-        s.updated.to_string(),
-        s.unchanged.to_string(),
-        s.missing.to_string(),
-        s.errors.to_string(),
-        s.warnings.to_string(),
-    ]
-}
-
-/// Prints the report (table or JSON) and picks the exit code.
-pub fn render(report: &RunReport, args: &ReportArgs, what: &str) -> anyhow::Result<ExitCode> {
-    if args.json {
-        println!("{}", serde_json::to_string(report)?);
-    } else {
-        let s = &report.stats;
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_header(STATS_HEADER);
-        table.add_row(stats_row(report, Some(what)));
-        println!("{what}:\n{table}");
-        for issue in s.errors_list.iter().take(ERRORS_SHOWN) {
-            let kind = if issue.warning { "warning" } else { "error" };
-            let id = issue.external_id.as_deref().unwrap_or("?");
-            println!("  {kind} [{id}] {}", issue.error);
-        }
-        let listed = s.errors_list.len().min(ERRORS_SHOWN) as u64;
-        if s.errors + s.warnings > listed {
-            println!(
-                "  … {} more in run {}'s errors",
-                s.errors + s.warnings - listed,
-                report.run_id
-            );
-        }
-    }
-    if let Some(message) = &report.message {
-        eprintln!("error: {message}");
-        return Ok(ExitCode::from(1));
-    }
-    Ok(match report.status {
-        RunStatusKind::Interrupted => interrupted_exit_code(),
-        RunStatusKind::Succeeded if args.fail_on_errors && report.stats.errors > 0 => {
-            ExitCode::from(1)
-        }
-        RunStatusKind::Succeeded => ExitCode::SUCCESS,
-    })
+    render("products", &[run], &args.report)
 }
