@@ -17,8 +17,8 @@ use super::report::{
     ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, STATS_HEADER, issue_lines, more_issues_line, render,
     stats_row,
 };
+use super::values::{retries, timeout_secs};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
-use crate::cli::{retries, timeout_secs};
 use crate::secret::Secret;
 use crate::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
 use crate::sync::{Interrupt, RunReport, RunStatusKind};

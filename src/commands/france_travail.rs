@@ -13,8 +13,8 @@ use super::Context;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
 use super::report::{ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, issue_lines, render, status_name};
+use super::values::{retries, timeout_secs};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
-use crate::cli::{retries, timeout_secs};
 use crate::france_travail::query::since_days;
 use crate::france_travail::{
     DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings,

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::format::{FormatArgs, done, stdout, write_pages, write_record};
+use super::values::rome_code;
 use crate::inspect::offers::{self, OfferFilter};
 
 fn commune_code(s: &str) -> Result<String, String> {
@@ -55,7 +56,7 @@ pub struct OffersSearchArgs {
     #[arg(long, value_parser = departement_code)]
     pub departement: Option<String>,
     /// ROME code of the job (G1602)
-    #[arg(long, value_parser = super::skills::rome_code)]
+    #[arg(long, value_parser = rome_code)]
     pub rome: Option<String>,
     /// Contract type code (CDI, CDD, MIS...)
     #[arg(long)]

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
+use super::values::rome_code;
 use crate::skills::{SkillsError, match_stored, rome_profile, split_skills};
 
 /// How a skills answer is printed.
@@ -29,12 +30,6 @@ pub struct RomeArgs {
 pub enum RomeCommand {
     /// A job by its ROME code: offers, most requested skills, contracts, salaries, samples
     Show(RomeShowArgs),
-}
-
-/// Reads a ROME code argument (clap's value parser).
-pub(crate) fn rome_code(s: &str) -> Result<String, String> {
-    crate::skills::rome_code(s)
-        .ok_or_else(|| format!("{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"))
 }
 
 #[derive(Debug, Args)]
@@ -202,16 +197,4 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
         println!("  - {rec}");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rome_codes_are_read() {
-        assert_eq!(rome_code(" g1602 "), Ok("G1602".to_owned()));
-        assert!(rome_code("G160").is_err());
-        assert!(rome_code("12345").is_err());
-    }
 }
