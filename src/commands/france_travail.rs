@@ -342,22 +342,26 @@ impl Outcome for Collected {
             return None;
         };
         let s = &r.run.stats;
-        Some(vec![
+        let figures = [
+            u64::from(r.parts),
+            u64::from(r.requests),
+            s.total,
+            s.created,
+            s.updated,
+            s.unchanged,
+            r.duplicates,
+            s.errors,
+            s.warnings,
+        ];
+        let mut row = vec![
             r.run.run_id.to_string(),
             query_label(&r.query),
             status_name(r.run.status).to_owned(),
             r.upstream_total
                 .map_or_else(|| "-".to_owned(), |t| t.to_string()),
-            r.parts.to_string(),
-            r.requests.to_string(),
-            s.total.to_string(),
-            s.created.to_string(),
-            s.updated.to_string(),
-            s.unchanged.to_string(),
-            r.duplicates.to_string(),
-            s.errors.to_string(),
-            s.warnings.to_string(),
-        ])
+        ];
+        row.extend(figures.map(|n| n.to_string()));
+        Some(row)
     }
 
     fn notes(&self) -> Vec<String> {

@@ -116,18 +116,22 @@ pub fn status_name(status: RunStatusKind) -> &'static str {
 /// A run's figures as a row of [`STATS_HEADER`], `kind` naming what it synced.
 pub fn stats_row(report: &RunReport, kind: &str) -> Vec<String> {
     let s = &report.stats;
-    vec![
+    let figures = [
+        s.total,
+        s.created,
+        s.updated,
+        s.unchanged,
+        s.missing,
+        s.errors,
+        s.warnings,
+    ];
+    let mut row = vec![
         report.run_id.to_string(),
         kind.to_owned(),
         status_name(report.status).to_owned(),
-        s.total.to_string(),
-        s.created.to_string(),
-        s.updated.to_string(),
-        s.unchanged.to_string(),
-        s.missing.to_string(),
-        s.errors.to_string(),
-        s.warnings.to_string(),
-    ]
+    ];
+    row.extend(figures.map(|n| n.to_string()));
+    row
 }
 
 /// The first `shown` item issues of `run`, a line each: `  error [12] why`, or
