@@ -1,6 +1,5 @@
 //! `sagasync demo`: the whole job on a fresh machine, against the in-process sandbox.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,9 +15,10 @@ use super::progress::{finish_bar, observer};
 use super::report::{KindRun, table};
 use super::sandbox::DataArgs;
 use crate::b2b::{B2bClient, B2bSettings};
-use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
+use crate::bench::{collect_every_offer, sandbox_cerema_settings};
+use crate::cerema::CeremaClient;
 use crate::crypto::Cipher;
-use crate::france_travail::{FtClient, OfferQuery};
+use crate::france_travail::FtClient;
 use crate::keys;
 use crate::sandbox::france_travail::FranceTravailConfig;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -26,7 +26,7 @@ use crate::secret::Secret;
 use crate::sync::RunReport;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
 use crate::sync::cerema::CeremaSyncOptions;
-use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
+use crate::sync::offers::Collected;
 use crate::sync::products::{ProductSyncOptions, sync_products};
 
 /// The demo's own database unless `--database-url` is given on the command line.
@@ -110,12 +110,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let prods = sync_products(&db, &client, &opts, obs, &interrupt).await;
     finish_bar(bar);
     let prods = prods?;
-    let cerema = CeremaClient::new(&CeremaSettings {
-        base_url: sandbox.cerema_url(),
-        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
-        timeout: Duration::from_secs(30),
-        max_retries: 3,
-    })?;
+    let cerema = CeremaClient::new(&sandbox_cerema_settings(&sandbox, Duration::from_secs(30)))?;
     let cerema_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
         max_pages: None,
@@ -160,26 +155,8 @@ async fn collect_offers(
 ) -> anyhow::Result<Collected> {
     let client = FtClient::new(sandbox.ft_settings(Duration::from_secs(30)))?;
     client.authenticate().await?;
-    let opts = CollectOptions {
-        max_pages: 100,
-        delay: Duration::ZERO,
-        force: true,
-    };
-    let collector = Collector {
-        db,
-        client: &client,
-        opts: &opts,
-        archive: None,
-    };
     let (obs, bar) = observer(quiet, "offers");
-    let result = collect(
-        collector,
-        &OfferQuery::default(),
-        &mut HashSet::new(),
-        obs,
-        interrupt,
-    )
-    .await;
+    let result = collect_every_offer(db, &client, obs, interrupt).await;
     finish_bar(bar);
     Ok(result?)
 }
