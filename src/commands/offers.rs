@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::format::{FormatArgs, done, stdout, write_pages, write_record};
+use super::format::{FormatArgs, done, stdout, write_filtered, write_record};
 use super::values::rome_code;
 use crate::inspect::offers::{self, OfferFilter};
 
@@ -90,18 +90,11 @@ pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 offset: 0,
             };
             // Page by page: an export of every stored offer never sits in memory.
-            write_pages(
+            write_filtered(
                 args.format.format,
-                args.limit,
+                &filter,
                 "no offer matched",
-                async |limit, offset| {
-                    let page = OfferFilter {
-                        limit,
-                        offset,
-                        ..filter.clone()
-                    };
-                    Ok(offers::search(&db, &page).await?)
-                },
+                async |page| Ok(offers::search(&db, page).await?),
             )
             .await
         }
