@@ -65,6 +65,7 @@ pub fn render<T: Outcome>(
     Ok(exit_code(&runs, args.fail_on_errors))
 }
 
+/// The exit code of a command that made `runs`; their messages are said on stderr.
 fn exit_code(runs: &[&RunReport], fail_on_errors: bool) -> ExitCode {
     let mut said = false;
     for message in runs.iter().filter_map(|r| r.message.as_deref()) {
