@@ -26,7 +26,7 @@ use crate::sync::cerema::{CeremaSyncOptions, sync_cerema};
 use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
 use crate::sync::products::{ProductSyncOptions, sync_products};
 use crate::sync::slug::slugify;
-use crate::sync::{Interrupt, no_observer};
+use crate::sync::{Interrupt, Observer, RunError, no_observer};
 
 /// Rows generated, then inserted, at a time by the floor measurement.
 const FLOOR_CHUNK: usize = 5_000;
@@ -170,12 +170,7 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
-    let client = CeremaClient::new(&CeremaSettings {
-        base_url: sandbox.cerema_url(),
-        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
-        timeout: Duration::from_secs(60),
-        max_retries: 3,
-    })?;
+    let client = CeremaClient::new(&sandbox_cerema_settings(&sandbox, Duration::from_secs(60)))?;
     let sync_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
         max_pages: None,
@@ -202,6 +197,17 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
     Ok(phases)
 }
 
+/// What a client of `sandbox`'s Cerema API needs, its token included (as
+/// [`Sandbox::ft_settings`] for France Travail): the benchmark's and the demo's.
+pub fn sandbox_cerema_settings(sandbox: &Sandbox, timeout: Duration) -> CeremaSettings {
+    CeremaSettings {
+        base_url: sandbox.cerema_url(),
+        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
+        timeout,
+        max_retries: 3,
+    }
+}
+
 /// The France Travail phase on `db`: every offer of a sandbox holding `opts.ft_offers`
 /// (split past the cap) at the default rate limit of 10 requests/s, both sides.
 pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Phase> {
@@ -217,27 +223,9 @@ pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> any
     let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
     let client = FtClient::new(sandbox.ft_settings(Duration::from_secs(60)))?;
     client.authenticate().await?;
-    let collect_opts = CollectOptions {
-        max_pages: 100,
-        delay: Duration::ZERO,
-        force: true,
-    };
-    let collector = Collector {
-        db,
-        client: &client,
-        opts: &collect_opts,
-        archive: None,
-    };
     reset_peak_rss();
     let started = Instant::now();
-    let outcome = collect(
-        collector,
-        &OfferQuery::default(),
-        &mut HashSet::new(),
-        no_observer(),
-        &Interrupt::new(),
-    )
-    .await?;
+    let outcome = collect_every_offer(db, &client, no_observer(), &Interrupt::new()).await?;
     let took = started.elapsed();
     sandbox.stop().await;
     let Collected::Done(report) = outcome else {
@@ -255,6 +243,37 @@ pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> any
     p.ratio_to_ceiling = Some(p.items_per_sec / (FT_RATE * 150.0));
     p.requests = Some(report.requests);
     Ok(p)
+}
+
+/// Collects every offer `client` finds (split past the cap, 100 pages a part at most,
+/// no delay) into `db`, even when the same query completed today: a sandbox's offers,
+/// for the benchmark and the demo.
+pub async fn collect_every_offer(
+    db: &DatabaseConnection,
+    client: &FtClient,
+    observer: Observer,
+    interrupt: &Interrupt,
+) -> Result<Collected, RunError> {
+    let opts = CollectOptions {
+        max_pages: 100,
+        delay: Duration::ZERO,
+        force: true,
+    };
+    let collector = Collector {
+        db,
+        client,
+        opts: &opts,
+        archive: None,
+    };
+    let mut seen = HashSet::new();
+    collect(
+        collector,
+        &OfferQuery::default(),
+        &mut seen,
+        observer,
+        interrupt,
+    )
+    .await
 }
 
 /// The floor: the same product rows inserted with prepared statements in one

@@ -8,7 +8,6 @@ pub mod archive;
 pub mod b2b;
 pub mod bench;
 pub mod cerema;
-pub mod cli;
 pub mod commands;
 pub mod crypto;
 pub mod db;

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sagasync::cli::Cli;
+use sagasync::commands::Cli;
 
 fn main() -> ExitCode {
     // A .env in the working directory fills in what the environment does not set.

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
+use super::format::plain_table;
 use crate::bench::{
     BenchOptions, Phase, cerema, drop_database, floor, france_travail, fresh_database,
     run as run_phases,
@@ -91,8 +91,7 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+    let mut table = plain_table(&[
         "backend",
         "phase",
         "items",

@@ -8,18 +8,20 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
 use super::format::is_broken_pipe;
-use super::sync::{
-    ReportArgs, STATS_HEADER, finish_bar, interrupt_on_signals, observer, stats_row,
+use super::interrupt::interrupt_on_signals;
+use super::progress::{finish_bar, observer};
+use super::report::{
+    ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, STATS_HEADER, issue_lines, more_issues_line, render,
+    stats_row,
 };
+use super::values::{retries, timeout_secs};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
-use crate::cli::{retries, timeout_secs};
 use crate::secret::Secret;
 use crate::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
-use crate::sync::{Interrupt, RunStatusKind};
+use crate::sync::{Interrupt, RunReport, RunStatusKind};
 
 #[derive(Debug, Args)]
 pub struct CeremaArgs {
@@ -212,62 +214,41 @@ async fn run_sync(args: CeremaSyncArgs, ctx: &Context) -> anyhow::Result<ExitCod
         &interrupt,
     )
     .await?;
-    render(&reports, &args.report)
+    render("cerema", &reports, &args.report)
 }
 
-/// Prints the reports (a table with notes, or JSON) and picks the exit code.
-pub fn render(reports: &[CeremaReport], args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    if args.json {
-        let out = match reports {
-            [one] => serde_json::to_string(one)?,
-            many => serde_json::to_string(many)?,
-        };
-        println!("{out}");
-    } else {
-        print_table(reports);
-    }
-    let interrupted = reports
-        .iter()
-        .any(|r| r.run.status == RunStatusKind::Interrupted);
-    let errors = reports.iter().any(|r| r.run.stats.errors > 0);
-    Ok(if interrupted {
-        super::sync::interrupted_exit_code()
-    } else if args.fail_on_errors && errors {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
+impl Outcome for CeremaReport {
+    const COLUMNS: &'static [&'static str] = &STATS_HEADER;
 
-fn print_table(reports: &[CeremaReport]) {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(STATS_HEADER);
-    for r in reports {
-        table.add_row(stats_row(&r.run, Some(r.kind)));
+    fn run(&self) -> Option<&RunReport> {
+        Some(&self.run)
     }
-    println!("cerema:\n{table}");
-    for r in reports {
-        if let Some(page) = r.resumed_from_page {
-            println!("  {}: continued an earlier run from page {page}", r.kind);
+
+    fn row(&self) -> Option<Vec<String>> {
+        Some(stats_row(&self.run, self.kind))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(page) = self.resumed_from_page {
+            notes.push(format!(
+                "  {}: continued an earlier run from page {page}",
+                self.kind
+            ));
         }
-        if let (false, Some(next)) = (r.complete, r.next_page) {
-            println!(
+        if let (false, Some(next)) = (self.complete, self.next_page) {
+            notes.push(format!(
                 "  {}: stopped before the end after {} page(s); the next `sagasync cerema sync {}` continues from page {next} (--restart starts over)",
-                r.kind, r.pages, r.kind
-            );
+                self.kind, self.pages, self.kind
+            ));
         }
-        for issue in r.run.stats.errors_list.iter().take(10) {
-            let kind = if issue.warning { "warning" } else { "error" };
-            let id = issue.external_id.as_deref().unwrap_or("?");
-            println!("  {kind} [{} {id}] {}", r.kind, issue.error);
-        }
-        let listed = r.run.stats.errors_list.len().min(10) as u64;
-        let all = r.run.stats.errors + r.run.stats.warnings;
-        if all > listed {
-            println!("  … {} more in run {}'s errors", all - listed, r.run.run_id);
-        }
+        notes.extend(issue_lines(
+            &self.run,
+            ISSUES_SHOWN_PER_RUN,
+            Some(self.kind),
+        ));
+        notes.extend(more_issues_line(&self.run, ISSUES_SHOWN_PER_RUN));
+        notes
     }
 }
 

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::format::{FormatArgs, write_pages};
-use crate::inspect::cerema::{self, StructureFilter, StructureRow, UserFilter, UserRow};
+use super::format::{FormatArgs, write_filtered};
+use crate::inspect::cerema::{self, StructureFilter, UserFilter};
 
 #[derive(Debug, Args)]
 pub struct UsersArgs {
@@ -69,18 +69,11 @@ pub async fn run_users(args: UsersArgs, ctx: &Context) -> anyhow::Result<ExitCod
         limit: args.limit,
         offset: 0,
     };
-    write_pages::<UserRow, _>(
+    write_filtered(
         args.format.format,
-        args.limit,
+        &filter,
         "no user matched",
-        async |limit, offset| {
-            let page = UserFilter {
-                limit,
-                offset,
-                ..filter.clone()
-            };
-            Ok(cerema::users(&db, &page).await?)
-        },
+        async |page| Ok(cerema::users(&db, page).await?),
     )
     .await
 }
@@ -93,18 +86,11 @@ pub async fn run_structures(args: StructuresArgs, ctx: &Context) -> anyhow::Resu
         limit: args.limit,
         offset: 0,
     };
-    write_pages::<StructureRow, _>(
+    write_filtered(
         args.format.format,
-        args.limit,
+        &filter,
         "no structure matched",
-        async |limit, offset| {
-            let page = StructureFilter {
-                limit,
-                offset,
-                ..filter.clone()
-            };
-            Ok(cerema::structures(&db, &page).await?)
-        },
+        async |page| Ok(cerema::structures(&db, page).await?),
     )
     .await
 }

@@ -1,22 +1,24 @@
 //! `sagasync demo`: the whole job on a fresh machine, against the in-process sandbox.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use entity::category;
 use entity::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Context;
+use super::format::plain_table;
+use super::interrupt::interrupt_on_signals;
+use super::progress::{finish_bar, observer};
+use super::report::{KindRun, table};
 use super::sandbox::DataArgs;
-use super::sync::{STATS_HEADER, finish_bar, observer, stats_row};
 use crate::b2b::{B2bClient, B2bSettings};
-use crate::cerema::{CeremaAuth, CeremaClient, CeremaSettings};
+use crate::bench::{collect_every_offer, sandbox_cerema_settings};
+use crate::cerema::CeremaClient;
 use crate::crypto::Cipher;
-use crate::france_travail::{FtClient, OfferQuery};
+use crate::france_travail::FtClient;
 use crate::keys;
 use crate::sandbox::france_travail::FranceTravailConfig;
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -24,7 +26,7 @@ use crate::secret::Secret;
 use crate::sync::RunReport;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
 use crate::sync::cerema::CeremaSyncOptions;
-use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
+use crate::sync::offers::Collected;
 use crate::sync::products::{ProductSyncOptions, sync_products};
 
 /// The demo's own database unless `--database-url` is given on the command line.
@@ -98,7 +100,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let client = B2bClient::new(&settings, key)?;
 
-    let interrupt = super::sync::interrupt_on_signals();
+    let interrupt = interrupt_on_signals();
     let (obs, bar) = observer(ctx.global.quiet, "categories");
     let cats = sync_categories(&db, &client, DEFAULT_CATEGORIES_ENDPOINT, obs, &interrupt).await;
     finish_bar(bar);
@@ -108,12 +110,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let prods = sync_products(&db, &client, &opts, obs, &interrupt).await;
     finish_bar(bar);
     let prods = prods?;
-    let cerema = CeremaClient::new(&CeremaSettings {
-        base_url: sandbox.cerema_url(),
-        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
-        timeout: Duration::from_secs(30),
-        max_retries: 3,
-    })?;
+    let cerema = CeremaClient::new(&sandbox_cerema_settings(&sandbox, Duration::from_secs(30)))?;
     let cerema_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
         max_pages: None,
@@ -158,26 +155,8 @@ async fn collect_offers(
 ) -> anyhow::Result<Collected> {
     let client = FtClient::new(sandbox.ft_settings(Duration::from_secs(30)))?;
     client.authenticate().await?;
-    let opts = CollectOptions {
-        max_pages: 100,
-        delay: Duration::ZERO,
-        force: true,
-    };
-    let collector = Collector {
-        db,
-        client: &client,
-        opts: &opts,
-        archive: None,
-    };
     let (obs, bar) = observer(quiet, "offers");
-    let result = collect(
-        collector,
-        &OfferQuery::default(),
-        &mut HashSet::new(),
-        obs,
-        interrupt,
-    )
-    .await;
+    let result = collect_every_offer(db, &client, obs, interrupt).await;
     finish_bar(bar);
     Ok(result?)
 }
@@ -202,9 +181,7 @@ async fn print_summary(
     url: &str,
     runs: &[(&str, &RunReport)],
 ) -> anyhow::Result<()> {
-    let mut rows = Table::new();
-    rows.load_preset(UTF8_FULL_CONDENSED)
-        .set_header(["table", "rows"]);
+    let mut rows = plain_table(&["table", "rows"]);
     let counted = crate::inspect::db::table_rows(db).await?;
     for t in SUMMARY_TABLES {
         let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
@@ -237,14 +214,11 @@ async fn print_summary(
         println!("  … and {} more top-level categories", roots.len() - 8);
     }
 
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_header(STATS_HEADER);
-    for (kind, r) in runs {
-        table.add_row(stats_row(r, Some(kind)));
-    }
-    println!("\nRuns\n{table}\n");
+    let runs: Vec<KindRun> = runs
+        .iter()
+        .map(|&(kind, run)| KindRun { kind, run })
+        .collect();
+    println!("\nRuns\n{}\n", table(&runs));
     let location = url
         .strip_prefix("sqlite://")
         .map(|p| p.split('?').next().unwrap_or(p));

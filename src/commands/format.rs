@@ -14,6 +14,9 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{Node, columns, flatten, to_node};
+use crate::inspect::cerema::{StructureFilter, UserFilter};
+use crate::inspect::offers::OfferFilter;
+use crate::inspect::runs::RunFilter;
 
 /// Longest cell of a list table, in characters; longer text ends with `…`.
 pub const LIST_CELL_CHARS: usize = 60;
@@ -53,6 +56,14 @@ pub fn new_table() -> Table {
     {
         table.set_width(width);
     }
+    table
+}
+
+/// A table with the project's look whose lines are never wrapped nor cut: the
+/// figures of runs, summaries, benchmarks.
+pub fn plain_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
     table
 }
 
@@ -413,6 +424,54 @@ where
         }
     }
     done(out.finish(empty).map(drop))
+}
+
+/// An inspection filter: what a list selects, and the page of it to ask for.
+pub trait Paged: Clone {
+    /// Rows the whole list holds at most (`--limit`).
+    fn limit(&self) -> u64;
+    /// The same filter, asking for `limit` rows from `offset`.
+    fn page(&self, limit: u64, offset: u64) -> Self;
+}
+
+/// Implements [`Paged`] for filters whose `limit` and `offset` fields say the page.
+macro_rules! paged {
+    ($($filter:ty),+) => {$(
+        impl Paged for $filter {
+            fn limit(&self) -> u64 {
+                self.limit
+            }
+
+            fn page(&self, limit: u64, offset: u64) -> Self {
+                Self {
+                    limit,
+                    offset,
+                    ..self.clone()
+                }
+            }
+        }
+    )+};
+}
+
+paged!(UserFilter, StructureFilter, RunFilter, OfferFilter);
+
+/// Writes the rows `filter` selects, up to its limit, asking `fetch` for one page of
+/// them at a time (see [`write_pages`]).
+pub async fn write_filtered<T, P, F>(
+    format: Format,
+    filter: &P,
+    empty: &str,
+    mut fetch: F,
+) -> anyhow::Result<ExitCode>
+where
+    T: Serialize + for<'de> Deserialize<'de>,
+    P: Paged,
+    F: AsyncFnMut(&P) -> anyhow::Result<Vec<T>>,
+{
+    write_pages(format, filter.limit(), empty, async |limit, offset| {
+        fetch(&filter.page(limit, offset)).await
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -8,20 +8,21 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
-use super::sync::{finish_bar, interrupt_on_signals, observer};
+use super::interrupt::interrupt_on_signals;
+use super::progress::{finish_bar, observer};
+use super::report::{ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, issue_lines, render, status_name};
+use super::values::{retries, timeout_secs};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
-use crate::cli::{retries, timeout_secs};
 use crate::france_travail::query::since_days;
 use crate::france_travail::{
     DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings,
     OfferQuery,
 };
 use crate::secret::Secret;
-use crate::sync::RunStatusKind;
 use crate::sync::offers::{CollectOptions, Collected, Collector, collect};
+use crate::sync::{RunReport, RunStatusKind};
 
 /// The sectors shipped with sagasync (`--sectors` reads another file of that shape).
 pub const DEFAULT_SECTORS: &str = include_str!("../../data/sectors.json");
@@ -289,33 +290,11 @@ async fn run_collect(args: CollectArgs, ctx: &Context) -> anyhow::Result<ExitCod
             break;
         }
     }
-    render(&results, args.json, args.fail_on_errors)
-}
-
-/// Prints the outcomes (a table and notes, or JSON) and picks the exit code.
-pub fn render(results: &[Collected], json: bool, fail_on_errors: bool) -> anyhow::Result<ExitCode> {
-    if json {
-        let out = match results {
-            [one] => serde_json::to_string(one)?,
-            many => serde_json::to_string(many)?,
-        };
-        println!("{out}");
-    } else {
-        print_table(results);
-    }
-    let interrupted = results
-        .iter()
-        .any(|r| matches!(r, Collected::Done(r) if r.run.status == RunStatusKind::Interrupted));
-    let errors = results
-        .iter()
-        .any(|r| matches!(r, Collected::Done(r) if r.run.stats.errors > 0));
-    Ok(if interrupted {
-        super::sync::interrupted_exit_code()
-    } else if fail_on_errors && errors {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let report = ReportArgs {
+        json: args.json,
+        fail_on_errors: args.fail_on_errors,
+    };
+    render("france travail", &results, &report)
 }
 
 fn query_label(q: &serde_json::Value) -> String {
@@ -333,9 +312,8 @@ fn query_label(q: &serde_json::Value) -> String {
         .join(" ")
 }
 
-fn print_table(results: &[Collected]) {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header([
+impl Outcome for Collected {
+    const COLUMNS: &'static [&'static str] = &[
         "run",
         "query",
         "status",
@@ -349,53 +327,61 @@ fn print_table(results: &[Collected]) {
         "duplicates",
         "errors",
         "warnings",
-    ]);
-    let mut notes = Vec::new();
-    for r in results {
-        match r {
+    ];
+
+    fn run(&self) -> Option<&RunReport> {
+        match self {
+            Collected::Done(r) => Some(&r.run),
+            Collected::AlreadyToday { .. } => None,
+        }
+    }
+
+    /// A collect skipped as done today has no row, only a note.
+    fn row(&self) -> Option<Vec<String>> {
+        let Collected::Done(r) = self else {
+            return None;
+        };
+        let s = &r.run.stats;
+        let figures = [
+            u64::from(r.parts),
+            u64::from(r.requests),
+            s.total,
+            s.created,
+            s.updated,
+            s.unchanged,
+            r.duplicates,
+            s.errors,
+            s.warnings,
+        ];
+        let mut row = vec![
+            r.run.run_id.to_string(),
+            query_label(&r.query),
+            status_name(r.run.status).to_owned(),
+            r.upstream_total
+                .map_or_else(|| "-".to_owned(), |t| t.to_string()),
+        ];
+        row.extend(figures.map(|n| n.to_string()));
+        Some(row)
+    }
+
+    fn notes(&self) -> Vec<String> {
+        match self {
             Collected::Done(r) => {
-                let s = &r.run.stats;
-                let status = match r.run.status {
-                    RunStatusKind::Succeeded => "succeeded",
-                    RunStatusKind::Interrupted => "interrupted",
-                };
-                table.add_row([
-                    r.run.run_id.to_string(),
-                    query_label(&r.query),
-                    status.to_owned(),
-                    r.upstream_total
-                        .map_or_else(|| "-".to_owned(), |t| t.to_string()),
-                    r.parts.to_string(),
-                    r.requests.to_string(),
-                    s.total.to_string(),
-                    s.created.to_string(),
-                    s.updated.to_string(),
-                    s.unchanged.to_string(),
-                    r.duplicates.to_string(),
-                    s.errors.to_string(),
-                    s.warnings.to_string(),
-                ]);
+                let mut notes = Vec::new();
                 if r.archived > 0 {
                     notes.push(format!(
                         "  run {}: {} raw pages archived",
                         r.run.run_id, r.archived
                     ));
                 }
-                for issue in s.errors_list.iter().take(10) {
-                    let kind = if issue.warning { "warning" } else { "error" };
-                    let id = issue.external_id.as_deref().unwrap_or("?");
-                    notes.push(format!("  {kind} [{id}] {}", issue.error));
-                }
+                notes.extend(issue_lines(&r.run, ISSUES_SHOWN_PER_RUN, None));
+                notes
             }
-            Collected::AlreadyToday { query, run_id, at } => notes.push(format!(
+            Collected::AlreadyToday { query, run_id, at } => vec![format!(
                 "  {}: already collected today at {} UTC (run {run_id}); --force collects it again",
                 query_label(query),
                 at.format("%H:%M:%S")
-            )),
+            )],
         }
-    }
-    println!("france travail:\n{table}");
-    for n in notes {
-        println!("{n}");
     }
 }

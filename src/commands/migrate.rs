@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use migration::{Migrator, MigratorTrait};
 use sea_orm_migration::MigrationStatus;
 
 use super::Context;
+use super::format::plain_table;
 use super::input::confirm;
 use crate::db::{backend_name, redact_url};
 
@@ -46,10 +46,7 @@ pub async fn run(args: MigrateArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.connect_single_db().await?;
     match args.command {
         MigrateCommand::Status => {
-            let mut table = Table::new();
-            table
-                .load_preset(UTF8_FULL_CONDENSED)
-                .set_header(["migration", "status"]);
+            let mut table = plain_table(&["migration", "status"]);
             for m in Migrator::get_migration_with_status(&db).await? {
                 let status = match m.status() {
                     MigrationStatus::Applied => "applied",

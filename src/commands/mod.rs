@@ -1,33 +1,41 @@
-//! The command layer: one module per subcommand, each an `Args` struct and a `run`.
+//! The command layer: the command line (`cli`), one module per subcommand, each an
+//! `Args` struct and a `run`, and what they share: flag values (`values`), rendering
+//! (`format` for inspection, `report` for sync runs), `progress`, `interrupt`.
 //! Commands turn flags into library calls and render the results; they hold no logic.
 
 pub mod bench;
 pub mod catalog;
 pub mod cerema;
 pub mod cerema_lists;
+pub mod cli;
 pub mod db_stats;
 pub mod demo;
 pub mod fields;
 pub mod format;
 pub mod france_travail;
 pub mod input;
+pub mod interrupt;
 pub mod keys;
 pub mod migrate;
 pub mod offers;
+pub mod progress;
+pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod serve;
 pub mod skills;
 pub mod sync;
+pub mod values;
 
 use std::process::ExitCode;
 use std::sync::Mutex;
 
 use sea_orm::DatabaseConnection;
 
-use crate::cli::{Cli, Command, GlobalArgs};
 use crate::crypto::{Cipher, CryptoError};
 use crate::sync::run::RunError;
+
+pub use self::cli::{Cli, Command, GlobalArgs};
 
 /// The variable that holds the encryption key, for messages.
 pub const ENCRYPTION_KEY_VAR: &str = "INVENTORY_ENCRYPTION_KEY";

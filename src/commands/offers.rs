@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 
 use super::Context;
-use super::format::{FormatArgs, done, stdout, write_pages, write_record};
+use super::format::{FormatArgs, done, stdout, write_filtered, write_record};
+use super::values::rome_code;
 use crate::inspect::offers::{self, OfferFilter};
 
 fn commune_code(s: &str) -> Result<String, String> {
@@ -55,7 +56,7 @@ pub struct OffersSearchArgs {
     #[arg(long, value_parser = departement_code)]
     pub departement: Option<String>,
     /// ROME code of the job (G1602)
-    #[arg(long, value_parser = super::skills::rome_code)]
+    #[arg(long, value_parser = rome_code)]
     pub rome: Option<String>,
     /// Contract type code (CDI, CDD, MIS...)
     #[arg(long)]
@@ -89,18 +90,11 @@ pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 offset: 0,
             };
             // Page by page: an export of every stored offer never sits in memory.
-            write_pages(
+            write_filtered(
                 args.format.format,
-                args.limit,
+                &filter,
                 "no offer matched",
-                async |limit, offset| {
-                    let page = OfferFilter {
-                        limit,
-                        offset,
-                        ..filter.clone()
-                    };
-                    Ok(offers::search(&db, &page).await?)
-                },
+                async |page| Ok(offers::search(&db, page).await?),
             )
             .await
         }

@@ -6,8 +6,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use entity::prelude::{RunStatus, Source};
 
 use super::Context;
-use super::format::{FormatArgs, done, stdout, write_pages, write_record};
-use crate::inspect::runs::{self, RunFilter, RunRow};
+use super::format::{FormatArgs, done, stdout, write_filtered, write_record};
+use crate::inspect::runs::{self, RunFilter};
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
@@ -81,18 +81,11 @@ pub async fn run(args: RunsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 limit: args.limit,
                 offset: 0,
             };
-            write_pages::<RunRow, _>(
+            write_filtered(
                 args.format.format,
-                filter.limit,
+                &filter,
                 "no run matched",
-                async |limit, offset| {
-                    let page = RunFilter {
-                        limit,
-                        offset,
-                        ..filter.clone()
-                    };
-                    Ok(runs::list(&db, &page).await?)
-                },
+                async |page| Ok(runs::list(&db, page).await?),
             )
             .await
         }

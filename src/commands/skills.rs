@@ -4,10 +4,14 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
 
 use super::Context;
-use crate::skills::{SkillsError, match_stored, rome_profile, split_skills};
+use super::format::plain_table;
+use super::values::rome_code;
+use crate::skills::{
+    MatchResult, RomeProfile, SkillMatch, SkillsError, match_stored, rome_profile, split_skills,
+};
 
 /// How a skills answer is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -29,12 +33,6 @@ pub struct RomeArgs {
 pub enum RomeCommand {
     /// A job by its ROME code: offers, most requested skills, contracts, salaries, samples
     Show(RomeShowArgs),
-}
-
-/// Reads a ROME code argument (clap's value parser).
-pub(crate) fn rome_code(s: &str) -> Result<String, String> {
-    crate::skills::rome_code(s)
-        .ok_or_else(|| format!("{s:?} is not a ROME code (a letter and 4 digits, e.g. G1602)"))
 }
 
 #[derive(Debug, Args)]
@@ -61,14 +59,28 @@ pub struct MatchSkillsArgs {
     pub format: Shape,
 }
 
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(header);
-    t
-}
-
 fn pct(f: f64) -> String {
     format!("{:.0}%", f * 100.0)
+}
+
+/// Prints `value` as one JSON object.
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<ExitCode> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `header` and the `records` as CSV.
+fn print_csv<const N: usize>(
+    header: [&str; N],
+    records: impl IntoIterator<Item = [String; N]>,
+) -> anyhow::Result<ExitCode> {
+    let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
+    csv.write_record(header)?;
+    for record in records {
+        csv.write_record(record)?;
+    }
+    csv.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -79,48 +91,48 @@ pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     };
     p.skills.truncate(args.skills);
     match args.format {
-        Shape::Json => {
-            println!("{}", serde_json::to_string(&p)?);
-            return Ok(ExitCode::SUCCESS);
-        }
-        Shape::Csv => {
-            let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
-            csv.write_record(["rome_code", "skill", "offers", "frequency"])?;
-            for s in &p.skills {
-                csv.write_record([
+        Shape::Json => print_json(&p),
+        Shape::Csv => print_csv(
+            ["rome_code", "skill", "offers", "frequency"],
+            p.skills.iter().map(|s| {
+                [
                     p.rome_code.clone(),
                     s.libelle.clone(),
                     s.offers.to_string(),
                     s.frequency.to_string(),
-                ])?;
-            }
-            csv.flush()?;
-            return Ok(ExitCode::SUCCESS);
+                ]
+            }),
+        ),
+        Shape::Table => {
+            print_profile(&p);
+            Ok(ExitCode::SUCCESS)
         }
-        Shape::Table => {}
     }
+}
+
+fn print_profile(p: &RomeProfile) {
     println!(
         "{} {} — {} stored offers\n",
         p.rome_code,
         p.rome_libelle.as_deref().unwrap_or("(no label)"),
         p.offers
     );
-    let mut skills = table(&["skill", "offers", "share"]);
+    let mut skills = plain_table(&["skill", "offers", "share"]);
     for s in &p.skills {
         skills.add_row([s.libelle.clone(), s.offers.to_string(), pct(s.frequency)]);
     }
     println!("Most requested skills\n{skills}\n");
-    let mut contracts = table(&["contract", "offers", "share"]);
+    let mut contracts = plain_table(&["contract", "offers", "share"]);
     for c in &p.contracts {
         contracts.add_row([c.value.clone(), c.offers.to_string(), pct(c.share)]);
     }
     println!("Contracts\n{contracts}\n");
-    let mut salaries = table(&["salary", "offers"]);
+    let mut salaries = plain_table(&["salary", "offers"]);
     for s in &p.salaries {
         salaries.add_row([s.value.clone(), s.offers.to_string()]);
     }
     println!("Salaries seen\n{salaries}\n");
-    let mut samples = table(&["id", "title", "place", "contract"]);
+    let mut samples = plain_table(&["id", "title", "place", "contract"]);
     for s in &p.samples {
         samples.add_row([
             s.id.clone(),
@@ -130,7 +142,6 @@ pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         ]);
     }
     println!("Recent offers\n{samples}");
-    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -138,13 +149,9 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
     let skills = split_skills(&args.skills);
     let r = match_stored(&db, &args.rome, &skills).await?;
     match args.format {
-        Shape::Json => {
-            println!("{}", serde_json::to_string(&r)?);
-            return Ok(ExitCode::SUCCESS);
-        }
-        Shape::Csv => {
-            let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
-            csv.write_record([
+        Shape::Json => print_json(&r),
+        Shape::Csv => print_csv(
+            [
                 "rome_code",
                 "match_score",
                 "required_skill",
@@ -152,37 +159,49 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
                 "status",
                 "your_skill",
                 "similarity",
-            ])?;
-            let score = r.match_score.to_string();
-            for m in &r.matching_skills {
-                csv.write_record([
-                    &r.rome_code,
-                    &score,
-                    &m.matches,
-                    &m.frequency.to_string(),
-                    "matched",
-                    &m.skill,
-                    &m.similarity.to_string(),
-                ])?;
-            }
-            for m in &r.missing_skills {
-                csv.write_record([
-                    &r.rome_code,
-                    &score,
-                    &m.libelle,
-                    &m.frequency.to_string(),
-                    "missing",
-                    "",
-                    "0",
-                ])?;
-            }
-            csv.flush()?;
-            return Ok(ExitCode::SUCCESS);
+            ],
+            match_records(&r),
+        ),
+        Shape::Table => {
+            print_match(&r);
+            Ok(ExitCode::SUCCESS)
         }
-        Shape::Table => {}
     }
+}
+
+/// `match-skills` as CSV records: one per skill of the profile shown, matched (with the
+/// person's skill that matches it), then missing.
+fn match_records(r: &MatchResult) -> Vec<[String; 7]> {
+    let score = r.match_score.to_string();
+    let record = |required: &str, frequency: f64, yours: Option<&SkillMatch>| {
+        let (status, skill, similarity) = match yours {
+            Some(m) => ("matched", m.skill.clone(), m.similarity.to_string()),
+            None => ("missing", String::new(), "0".to_owned()),
+        };
+        [
+            r.rome_code.clone(),
+            score.clone(),
+            required.to_owned(),
+            frequency.to_string(),
+            status.to_owned(),
+            skill,
+            similarity,
+        ]
+    };
+    let matched = r
+        .matching_skills
+        .iter()
+        .map(|m| record(&m.matches, m.frequency, Some(m)));
+    let missing = r
+        .missing_skills
+        .iter()
+        .map(|m| record(&m.libelle, m.frequency, None));
+    matched.chain(missing).collect()
+}
+
+fn print_match(r: &MatchResult) {
     println!("{}: match score {:.2}\n", r.rome_code, r.match_score);
-    let mut matching = table(&["your skill", "matches", "similarity", "asked by"]);
+    let mut matching = plain_table(&["your skill", "matches", "similarity", "asked by"]);
     for m in &r.matching_skills {
         matching.add_row([
             m.skill.clone(),
@@ -192,7 +211,7 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
         ]);
     }
     println!("Matching skills\n{matching}\n");
-    let mut missing = table(&["missing skill", "asked by"]);
+    let mut missing = plain_table(&["missing skill", "asked by"]);
     for m in &r.missing_skills {
         missing.add_row([m.libelle.clone(), pct(m.frequency)]);
     }
@@ -200,18 +219,5 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
     println!("Recommendations");
     for rec in &r.recommendations {
         println!("  - {rec}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rome_codes_are_read() {
-        assert_eq!(rome_code(" g1602 "), Ok("G1602".to_owned()));
-        assert!(rome_code("G160").is_err());
-        assert!(rome_code("12345").is_err());
     }
 }

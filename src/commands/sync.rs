@@ -1,16 +1,13 @@
 //! `sagasync sync-categories` and `sagasync sync-products`: the catalog sync commands.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use clap::Args;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Context;
+use super::interrupt::interrupt_on_signals;
+use super::progress::{finish_bar, observer};
+use super::report::{KindRun, ReportArgs, render};
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::keys;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
@@ -18,23 +15,6 @@ use crate::sync::products::{
     DEFAULT_MAX_MISSING_PERCENT, DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, MissingRule,
     ProductSyncOptions, sync_products,
 };
-use crate::sync::{Interrupt, Observer, Progress, RunReport, RunStatusKind};
-
-/// How often a sync writes a progress line when stderr is not a terminal.
-const LOG_EVERY: Duration = Duration::from_secs(5);
-/// How many item errors the table shows (JSON has them all, up to the report's limit).
-const ERRORS_SHOWN: usize = 20;
-
-/// Flags every sync command takes.
-#[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
-    /// Print the stats as one JSON object on stdout
-    #[arg(long)]
-    pub json: bool,
-    /// Exit with 1 when any item failed (the run still completes)
-    #[arg(long)]
-    pub fail_on_errors: bool,
-}
 
 #[derive(Debug, Args)]
 pub struct SyncCategoriesArgs {
@@ -98,58 +78,6 @@ pub async fn b2b_client(
     Ok(B2bClient::new(&settings, key)?.with_http_options(ctx.global.http_options()))
 }
 
-/// Exit code of an interrupted command: 130 after Ctrl-C (SIGINT), 143 after SIGTERM
-/// (what systemd, `docker stop` and `timeout` send), as shells report them.
-static INTERRUPT_EXIT: AtomicU8 = AtomicU8::new(130);
-
-/// The exit code of a run that was interrupted (see [`interrupt_on_signals`]).
-pub fn interrupted_exit_code() -> ExitCode {
-    ExitCode::from(INTERRUPT_EXIT.load(Ordering::Relaxed))
-}
-
-/// Ctrl-C or SIGTERM sets the interrupt: the sync finishes its current item, commits
-/// what it applied, releases its lock and stops.
-pub fn interrupt_on_signals() -> Interrupt {
-    let interrupt = Interrupt::new();
-    let flag = interrupt.clone();
-    tokio::spawn(async move {
-        let code = wait_for_signal().await;
-        INTERRUPT_EXIT.store(code, Ordering::Relaxed);
-        let name = if code == 143 {
-            "terminated"
-        } else {
-            "interrupted"
-        };
-        eprintln!("{name}: finishing the current item, then stopping (again to stop at once)");
-        flag.trigger();
-        // A second signal stops the process where it stands: committed work is kept,
-        // the run's lock is taken over once it goes stale.
-        let code = wait_for_signal().await;
-        eprintln!("stopped");
-        std::process::exit(i32::from(code));
-    });
-    interrupt
-}
-
-/// Waits for Ctrl-C or SIGTERM; the exit code that signal calls for.
-async fn wait_for_signal() -> u8 {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => 130,
-                _ = term.recv() => 143,
-            };
-        }
-    }
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => 130,
-        // No signal can be listened to: never interrupt.
-        Err(_) => std::future::pending().await,
-    }
-}
-
 pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     let client = b2b_client(ctx, &db).await?;
@@ -157,7 +85,11 @@ pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::
     let interrupt = interrupt_on_signals();
     let report = sync_categories(&db, &client, &args.endpoint, observer, &interrupt).await;
     finish_bar(bar);
-    render(&report?, &args.report, "categories")
+    let run = KindRun {
+        kind: "categories",
+        run: &report?,
+    };
+    render("categories", &[run], &args.report)
 }
 
 pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -177,188 +109,9 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
     let interrupt = interrupt_on_signals();
     let report = sync_products(&db, &client, &opts, observer, &interrupt).await;
     finish_bar(bar);
-    render(&report?, &args.report, "products")
-}
-
-pub fn finish_bar(bar: Option<ProgressBar>) {
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-}
-
-/// The rate of a run: items per second since it started (or since it resumed).
-struct Meter {
-    started: Instant,
-    /// Items already read when this run started (a resumed run counts from there).
-    base: u64,
-}
-
-impl Meter {
-    /// `page 12, 1,200 / 13,064 users, 850/s`.
-    fn line(&self, number: u32, expected: Option<u64>, done: u64, noun: &str) -> String {
-        let rate =
-            done.saturating_sub(self.base) as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-        let of = expected
-            .map(|t| format!(" / {}", HumanCount(t)))
-            .unwrap_or_default();
-        let page = if number > 0 {
-            format!("page {number}, ")
-        } else {
-            String::new()
-        };
-        format!(
-            "{page}{}{of} {noun}, {}/s",
-            HumanCount(done),
-            HumanCount(rate.round() as u64)
-        )
-    }
-}
-
-/// A bar on a terminal, periodic log lines otherwise, nothing with `-q`. `noun` names
-/// what is counted (`products`, `users`).
-pub fn observer(quiet: bool, noun: &'static str) -> (Observer, Option<ProgressBar>) {
-    if quiet {
-        return (crate::sync::no_observer(), None);
-    }
-    let meter = Mutex::new(Meter {
-        started: Instant::now(),
-        base: 0,
-    });
-    let resume = |meter: &Mutex<Meter>, done: u64| {
-        if let Ok(mut m) = meter.lock() {
-            *m = Meter {
-                started: Instant::now(),
-                base: done,
-            };
-        }
+    let run = KindRun {
+        kind: "products",
+        run: &report?,
     };
-    if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        let handle = bar.clone();
-        let observer: Observer = Arc::new(move |p| match p {
-            Progress::Phase(name) => handle.set_message(name),
-            Progress::Note(note) => handle.println(note),
-            Progress::Resumed { done, .. } => resume(&meter, done),
-            Progress::Page {
-                number,
-                expected,
-                done,
-            } => {
-                if let Some(total) = expected {
-                    handle.set_length(total.max(done));
-                }
-                handle.set_position(done);
-                if let Ok(m) = meter.lock() {
-                    handle.set_message(m.line(number, expected, done, noun));
-                }
-            }
-        });
-        return (observer, Some(bar));
-    }
-    let last = Mutex::new(Instant::now());
-    let observer: Observer = Arc::new(move |p| match p {
-        Progress::Phase(name) => tracing::info!("{name}"),
-        Progress::Note(note) => tracing::info!("{note}"),
-        Progress::Resumed { page, done } => {
-            resume(&meter, done);
-            tracing::info!(
-                "continuing from page {page} ({} {noun} read before)",
-                HumanCount(done)
-            );
-        }
-        Progress::Page {
-            number,
-            expected,
-            done,
-        } => {
-            let Ok(mut last) = last.lock() else { return };
-            if last.elapsed() < LOG_EVERY {
-                return;
-            }
-            *last = Instant::now();
-            if let Ok(m) = meter.lock() {
-                tracing::info!("{}", m.line(number, expected, done, noun));
-            }
-        }
-    });
-    (observer, None)
-}
-
-/// Columns of a run's figures, as every command shows them.
-pub const STATS_HEADER: [&str; 10] = [
-    "run",
-    "kind",
-    "status",
-    "total",
-    "created",
-    "updated",
-    "unchanged",
-    "missing",
-    "errors",
-    "warnings",
-];
-
-/// A run's figures as a table row (`kind` when several kinds share the table).
-pub fn stats_row(report: &RunReport, kind: Option<&str>) -> Vec<String> {
-    let s = &report.stats;
-    let status = match report.status {
-        RunStatusKind::Succeeded => "succeeded",
-        RunStatusKind::Interrupted => "interrupted",
-    };
-    vec![
-        report.run_id.to_string(),
-        kind.unwrap_or("-").to_owned(),
-        status.to_owned(),
-        s.total.to_string(),
-        s.created.to_string(),
-        s.updated.to_string(),
-        s.unchanged.to_string(),
-        s.missing.to_string(),
-        s.errors.to_string(),
-        s.warnings.to_string(),
-    ]
-}
-
-/// Prints the report (table or JSON) and picks the exit code.
-pub fn render(report: &RunReport, args: &ReportArgs, what: &str) -> anyhow::Result<ExitCode> {
-    if args.json {
-        println!("{}", serde_json::to_string(report)?);
-    } else {
-        let s = &report.stats;
-        let mut table = Table::new();
-        table
-            .load_preset(UTF8_FULL_CONDENSED)
-            .set_header(STATS_HEADER);
-        table.add_row(stats_row(report, Some(what)));
-        println!("{what}:\n{table}");
-        for issue in s.errors_list.iter().take(ERRORS_SHOWN) {
-            let kind = if issue.warning { "warning" } else { "error" };
-            let id = issue.external_id.as_deref().unwrap_or("?");
-            println!("  {kind} [{id}] {}", issue.error);
-        }
-        let listed = s.errors_list.len().min(ERRORS_SHOWN) as u64;
-        if s.errors + s.warnings > listed {
-            println!(
-                "  … {} more in run {}'s errors",
-                s.errors + s.warnings - listed,
-                report.run_id
-            );
-        }
-    }
-    if let Some(message) = &report.message {
-        eprintln!("error: {message}");
-        return Ok(ExitCode::from(1));
-    }
-    Ok(match report.status {
-        RunStatusKind::Interrupted => interrupted_exit_code(),
-        RunStatusKind::Succeeded if args.fail_on_errors && report.stats.errors > 0 => {
-            ExitCode::from(1)
-        }
-        RunStatusKind::Succeeded => ExitCode::SUCCESS,
-    })
+    render("products", &[run], &args.report)
 }
