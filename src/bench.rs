@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::b2b::parse::parse_product;
 use crate::b2b::{B2bClient, B2bSettings};
-use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings};
+use crate::cerema::{CeremaClient, CeremaKind};
 use crate::france_travail::{DEFAULT_RATE as FT_RATE, FtClient, OfferQuery};
 use crate::keys::ActiveKey;
 use crate::sandbox::cerema::CeremaConfig;
@@ -170,7 +170,7 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
-    let client = CeremaClient::new(&sandbox_cerema_settings(&sandbox, Duration::from_secs(60)))?;
+    let client = CeremaClient::new(&sandbox.cerema_settings(Duration::from_secs(60)))?;
     let sync_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
         max_pages: None,
@@ -195,17 +195,6 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
     }
     sandbox.stop().await;
     Ok(phases)
-}
-
-/// What a client of `sandbox`'s Cerema API needs, its token included (as
-/// [`Sandbox::ft_settings`] for France Travail): the benchmark's and the demo's.
-pub fn sandbox_cerema_settings(sandbox: &Sandbox, timeout: Duration) -> CeremaSettings {
-    CeremaSettings {
-        base_url: sandbox.cerema_url(),
-        auth: CeremaAuth::Token(Secret::new(sandbox.cerema_token())),
-        timeout,
-        max_retries: 3,
-    }
 }
 
 /// The France Travail phase on `db`: every offer of a sandbox holding `opts.ft_offers`

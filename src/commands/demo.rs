@@ -15,7 +15,7 @@ use super::progress::{finish_bar, observer};
 use super::report::{KindRun, table};
 use super::sandbox::DataArgs;
 use crate::b2b::{B2bClient, B2bSettings};
-use crate::bench::{collect_every_offer, sandbox_cerema_settings};
+use crate::bench::collect_every_offer;
 use crate::cerema::CeremaClient;
 use crate::crypto::Cipher;
 use crate::france_travail::FtClient;
@@ -110,7 +110,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let prods = sync_products(&db, &client, &opts, obs, &interrupt).await;
     finish_bar(bar);
     let prods = prods?;
-    let cerema = CeremaClient::new(&sandbox_cerema_settings(&sandbox, Duration::from_secs(30)))?;
+    let cerema = CeremaClient::new(&sandbox.cerema_settings(Duration::from_secs(30)))?;
     let cerema_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
         max_pages: None,

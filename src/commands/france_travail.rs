@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use super::Context;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
-use super::report::{ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, issue_lines, render, status_name};
+use super::report::{ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, issue_lines, render};
 use super::values::{retries, timeout_secs};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
 use crate::france_travail::query::since_days;
@@ -356,7 +356,7 @@ impl Outcome for Collected {
         let mut row = vec![
             r.run.run_id.to_string(),
             query_label(&r.query),
-            status_name(r.run.status).to_owned(),
+            r.run.status.as_str().to_owned(),
             r.upstream_total
                 .map_or_else(|| "-".to_owned(), |t| t.to_string()),
         ];

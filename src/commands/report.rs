@@ -106,14 +106,6 @@ pub const STATS_HEADER: [&str; 10] = [
     "warnings",
 ];
 
-/// A run's status as a table shows it.
-pub fn status_name(status: RunStatusKind) -> &'static str {
-    match status {
-        RunStatusKind::Succeeded => "succeeded",
-        RunStatusKind::Interrupted => "interrupted",
-    }
-}
-
 /// A run's figures as a row of [`STATS_HEADER`], `kind` naming what it synced.
 pub fn stats_row(report: &RunReport, kind: &str) -> Vec<String> {
     let s = &report.stats;
@@ -129,7 +121,7 @@ pub fn stats_row(report: &RunReport, kind: &str) -> Vec<String> {
     let mut row = vec![
         report.run_id.to_string(),
         kind.to_owned(),
-        status_name(report.status).to_owned(),
+        report.status.as_str().to_owned(),
     ];
     row.extend(figures.map(|n| n.to_string()));
     row

@@ -165,6 +165,17 @@ impl Sandbox {
         self.shared.config.cerema.token.clone()
     }
 
+    /// What a Cerema client needs to reach this sandbox: its URL and token, 3 retries
+    /// and `timeout`.
+    pub fn cerema_settings(&self, timeout: Duration) -> crate::cerema::CeremaSettings {
+        crate::cerema::CeremaSettings {
+            base_url: self.cerema_url(),
+            auth: crate::cerema::CeremaAuth::Token(crate::secret::Secret::new(self.cerema_token())),
+            timeout,
+            max_retries: 3,
+        }
+    }
+
     /// Changes `share` of the products, the Cerema records and the France Travail
     /// offers, as `--mutate` / `POST /sandbox/mutate` do.
     pub async fn mutate(&self, share: f64) {

@@ -51,6 +51,16 @@ pub enum RunStatusKind {
     Interrupted,
 }
 
+impl RunStatusKind {
+    /// The status as reports name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatusKind::Succeeded => "succeeded",
+            RunStatusKind::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// What a finished run reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
