@@ -1,20 +1,24 @@
-//! `sync-categories`: pass 1 creates or updates each category in its own transaction;
-//! pass 2 links parents from the whole tree (cycles broken, levels recomputed);
+//! `sync-categories`: pass 1 creates or updates the categories in one transaction (by
+//! the page writer's rule: a category the database refuses rolls back alone); pass 2
+//! links parents from the whole tree (cycles broken, levels recomputed);
 //! mappings of categories gone upstream are dropped, the categories kept.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::prelude::*;
 use entity::sync_run::Source;
 use entity::{category, external_category};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, DbErr, EntityTrait, Iterable, QueryFilter, QuerySelect, Set,
 };
 use serde_json::{Value, json};
 
+use super::page::{IN_CHUNK, PageWrite, Written, insert_chunks, write_page};
 use super::run::{Run, save_figures, save_issues};
+use super::slug::{slugify, with_suffix};
 use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
 use crate::b2b::B2bClient;
 use crate::b2b::parse::{CategoryRecord, external_id, parse_category};
@@ -214,39 +218,37 @@ async fn apply(
         })
         .collect();
 
-    observer(Progress::Phase("creating and updating categories"));
-    let mut touched: HashSet<i64> = HashSet::new();
-    for (n, rec) in payload.records.iter().enumerate() {
-        if interrupt.is_set() {
-            save_progress(db, run_id, stats).await?;
-            return Ok(false);
-        }
-        match upsert(db, rec, known.get(&rec.external_id)).await {
-            Ok(Upserted::Unchanged) => stats.unchanged += 1,
-            Ok(Upserted::Updated(k)) => {
-                stats.updated += 1;
-                touched.insert(rec.external_id);
-                known.insert(rec.external_id, k);
-            }
-            Ok(Upserted::Created(k)) => {
-                stats.created += 1;
-                touched.insert(rec.external_id);
-                known.insert(rec.external_id, k);
-            }
-            Err(e) => stats.push_issue(ItemIssue::error(
-                Some(rec.external_id.to_string()),
-                format!("cannot store the category: {e}"),
-                None,
-            )),
-        }
-        if (n + 1) % 100 == 0 {
-            observer(Progress::Page {
-                number: 0,
-                expected: Some(payload.records.len() as u64),
-                done: n as u64 + 1,
-            });
-        }
+    if interrupt.is_set() {
+        save_progress(db, run_id, stats).await?;
+        return Ok(false);
     }
+    observer(Progress::Phase("creating and updating categories"));
+    let work: Vec<&CategoryRecord> = payload
+        .records
+        .iter()
+        .filter(|rec| !unchanged(rec, known.get(&rec.external_id)))
+        .collect();
+    stats.unchanged += (payload.records.len() - work.len()) as u64;
+    let mut touched: HashSet<i64> = HashSet::new();
+    let mut pass1 = Pass1 {
+        backend: db.get_database_backend(),
+        known: &mut known,
+        touched: &mut touched,
+        refused: Vec::new(),
+    };
+    let txn = begin_write(db).await?;
+    let written = write_page(&txn, &mut pass1, &work).await?;
+    txn.commit().await?;
+    stats.created += written.created;
+    stats.updated += written.updated;
+    for i in pass1.refused {
+        stats.push_issue(i);
+    }
+    observer(Progress::Page {
+        number: 0,
+        expected: Some(payload.records.len() as u64),
+        done: payload.records.len() as u64,
+    });
 
     observer(Progress::Phase("linking parents"));
     let tree = plan_tree(&payload.records);
@@ -285,64 +287,174 @@ async fn save_progress(db: &DatabaseConnection, run_id: i32, stats: &Stats) -> R
     txn.commit().await
 }
 
-enum Upserted {
-    Unchanged,
-    Updated(Known),
-    Created(Known),
+/// Whether pass 1 has nothing to write for `rec`.
+fn unchanged(rec: &CategoryRecord, known: Option<&Known>) -> bool {
+    known.is_some_and(|k| {
+        let c = &k.category;
+        c.name == rec.name
+            && c.description == rec.description
+            && c.image_url == rec.image_url
+            && c.position == rec.position
+            && c.rayon_type == rec.rayon_type
+            && k.mapping.external_parent_id == rec.parent_external_id
+    })
 }
 
-/// Pass 1 for one category, in its own transaction.
-async fn upsert(
-    db: &DatabaseConnection,
-    rec: &CategoryRecord,
-    known: Option<&Known>,
-) -> Result<Upserted, DbErr> {
-    let now = Utc::now();
-    let txn = begin_write(db).await?;
-    let result = match known {
-        Some(k) => {
-            let c = &k.category;
-            let same = c.name == rec.name
-                && c.description == rec.description
-                && c.image_url == rec.image_url
-                && c.position == rec.position
-                && c.rayon_type == rec.rayon_type
-                && k.mapping.external_parent_id == rec.parent_external_id;
-            if same {
-                txn.rollback().await?;
-                return Ok(Upserted::Unchanged);
+/// Pass 1: each category created, or updated from its record.
+struct Pass1<'a> {
+    backend: DbBackend,
+    known: &'a mut HashMap<i64, Known>,
+    /// The categories pass 1 wrote.
+    touched: &'a mut HashSet<i64>,
+    refused: Vec<ItemIssue>,
+}
+
+impl<'a> PageWrite for Pass1<'a> {
+    type Item = &'a CategoryRecord;
+
+    /// Not on MySQL: it has no RETURNING to give the new rows' ids.
+    fn batchable(&self, _records: &[&'a CategoryRecord]) -> bool {
+        self.backend != DbBackend::MySql
+    }
+
+    /// The changed categories updated one by one, the new ones in multi-row inserts.
+    async fn all(
+        &mut self,
+        txn: &DatabaseTransaction,
+        records: &[&'a CategoryRecord],
+    ) -> Result<Written, DbErr> {
+        let mut done = Vec::with_capacity(records.len());
+        let mut new = Vec::new();
+        for rec in records {
+            match self.known.get(&rec.external_id) {
+                Some(k) => done.push((rec.external_id, upsert(txn, rec, Some(k)).await?)),
+                None => new.push(*rec),
             }
-            let mut am: category::ActiveModel = c.clone().into();
-            am.name = Set(rec.name.clone());
-            am.description = Set(rec.description.clone());
-            am.image_url = Set(rec.image_url.clone());
-            am.position = Set(rec.position);
-            am.rayon_type = Set(rec.rayon_type.clone());
-            am.updated_at = Set(now);
-            let category = am.update(&txn).await?;
-            let mut m: external_category::ActiveModel = k.mapping.clone().into();
-            m.external_parent_id = Set(rec.parent_external_id);
-            m.last_synced_at = Set(now);
-            let mapping = m.update(&txn).await?;
-            Upserted::Updated(Known { mapping, category })
         }
-        None => {
-            let (category, mapping) = insert_category(&txn, rec).await?;
-            Upserted::Created(Known { mapping, category })
-        }
-    };
-    txn.commit().await?;
-    Ok(result)
+        done.extend(insert_categories(txn, &new).await?);
+        Ok(self.remember(done))
+    }
+
+    async fn one(
+        &mut self,
+        txn: &DatabaseTransaction,
+        rec: &&'a CategoryRecord,
+    ) -> Result<Written, DbErr> {
+        let known = upsert(txn, rec, self.known.get(&rec.external_id)).await?;
+        Ok(self.remember(vec![(rec.external_id, known)]))
+    }
+
+    async fn refused(
+        &mut self,
+        _txn: &DatabaseTransaction,
+        rec: &&'a CategoryRecord,
+        e: DbErr,
+    ) -> Result<(), DbErr> {
+        self.refused.push(ItemIssue::error(
+            Some(rec.external_id.to_string()),
+            format!("cannot store the category: {e}"),
+            None,
+        ));
+        Ok(())
+    }
 }
 
-/// Inserts a new category at the top level (pass 2 links it) with its mapping.
-pub(super) async fn insert_category(
-    txn: &impl sea_orm::ConnectionTrait,
-    rec: &CategoryRecord,
-) -> Result<(category::Model, external_category::Model), DbErr> {
+impl Pass1<'_> {
+    /// Keeps what was written (once it is), and counts it.
+    fn remember(&mut self, done: Vec<(i64, (Known, bool))>) -> Written {
+        let mut written = Written::default();
+        for (id, (known, created)) in done {
+            written.add(Written::one(created));
+            self.touched.insert(id);
+            self.known.insert(id, known);
+        }
+        written
+    }
+}
+
+/// New categories in multi-row inserts (slugs picked as [`insert_category`] does, from
+/// one query), then their mappings; paired by their unique slugs.
+async fn insert_categories(
+    txn: &DatabaseTransaction,
+    records: &[&CategoryRecord],
+) -> Result<Vec<(i64, (Known, bool))>, DbErr> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = Utc::now();
-    let slug = super::slug::free_category_slug(txn, &rec.name, rec.external_id).await?;
-    let category = category::ActiveModel {
+    let bases: Vec<String> = records.iter().map(|r| slugify(&r.name)).collect();
+    let mut taken = taken_category_slugs(txn, &bases).await?;
+    let mut rows = Vec::with_capacity(records.len());
+    let mut by_slug: HashMap<String, &CategoryRecord> = HashMap::with_capacity(records.len());
+    for (rec, base) in records.iter().zip(bases) {
+        let slug = if taken.contains(&base) {
+            with_suffix(&base, rec.external_id)
+        } else {
+            base
+        };
+        taken.insert(slug.clone());
+        by_slug.insert(slug.clone(), rec);
+        rows.push(category_row(rec, slug, now));
+    }
+    let backend = txn.get_database_backend();
+    let columns = <category::Entity as EntityTrait>::Column::iter().count();
+    let mut categories = Vec::with_capacity(records.len());
+    for chunk in insert_chunks(backend, columns, rows) {
+        categories.extend(
+            Category::insert_many(chunk)
+                .exec_with_returning(txn)
+                .await?,
+        );
+    }
+    let mut links = Vec::with_capacity(categories.len());
+    for c in &categories {
+        let rec = by_slug
+            .get(&c.slug)
+            .ok_or_else(|| DbErr::Custom(format!("no category came back for {}", c.slug)))?;
+        links.push(mapping_row(rec, c.id, now));
+    }
+    let columns = <external_category::Entity as EntityTrait>::Column::iter().count();
+    let mut mappings: HashMap<i32, external_category::Model> = HashMap::new();
+    for chunk in insert_chunks(backend, columns, links) {
+        for m in ExternalCategory::insert_many(chunk)
+            .exec_with_returning(txn)
+            .await?
+        {
+            mappings.insert(m.category_id, m);
+        }
+    }
+    categories
+        .into_iter()
+        .map(|category| {
+            let mapping = mappings.remove(&category.id).ok_or_else(|| {
+                DbErr::Custom(format!("no mapping came back for {}", category.slug))
+            })?;
+            Ok((mapping.external_id, (Known { mapping, category }, true)))
+        })
+        .collect()
+}
+
+/// The slugs among `candidates` that categories already have.
+async fn taken_category_slugs(
+    txn: &DatabaseTransaction,
+    candidates: &[String],
+) -> Result<HashSet<String>, DbErr> {
+    let mut out = HashSet::new();
+    for chunk in candidates.chunks(IN_CHUNK) {
+        let rows: Vec<String> = Category::find()
+            .select_only()
+            .column(category::Column::Slug)
+            .filter(category::Column::Slug.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+fn category_row(rec: &CategoryRecord, slug: String, now: DateTime<Utc>) -> category::ActiveModel {
+    category::ActiveModel {
         name: Set(rec.name.clone()),
         slug: Set(slug),
         parent_id: Set(None),
@@ -355,17 +467,61 @@ pub(super) async fn insert_category(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
-    let mapping = external_category::ActiveModel {
-        category_id: Set(category.id),
+}
+
+fn mapping_row(
+    rec: &CategoryRecord,
+    category_id: i32,
+    now: DateTime<Utc>,
+) -> external_category::ActiveModel {
+    external_category::ActiveModel {
+        category_id: Set(category_id),
         external_id: Set(rec.external_id),
         external_parent_id: Set(rec.parent_external_id),
         last_synced_at: Set(now),
         ..Default::default()
     }
-    .insert(txn)
-    .await?;
+}
+
+/// Pass 1 for one category: its new state, and whether it was created.
+async fn upsert(
+    txn: &DatabaseTransaction,
+    rec: &CategoryRecord,
+    known: Option<&Known>,
+) -> Result<(Known, bool), DbErr> {
+    let now = Utc::now();
+    match known {
+        Some(k) => {
+            let mut am: category::ActiveModel = k.category.clone().into();
+            am.name = Set(rec.name.clone());
+            am.description = Set(rec.description.clone());
+            am.image_url = Set(rec.image_url.clone());
+            am.position = Set(rec.position);
+            am.rayon_type = Set(rec.rayon_type.clone());
+            am.updated_at = Set(now);
+            let category = am.update(txn).await?;
+            let mut m: external_category::ActiveModel = k.mapping.clone().into();
+            m.external_parent_id = Set(rec.parent_external_id);
+            m.last_synced_at = Set(now);
+            let mapping = m.update(txn).await?;
+            Ok((Known { mapping, category }, false))
+        }
+        None => {
+            let (category, mapping) = insert_category(txn, rec).await?;
+            Ok((Known { mapping, category }, true))
+        }
+    }
+}
+
+/// Inserts a new category at the top level (pass 2 links it) with its mapping.
+pub(super) async fn insert_category(
+    txn: &impl sea_orm::ConnectionTrait,
+    rec: &CategoryRecord,
+) -> Result<(category::Model, external_category::Model), DbErr> {
+    let now = Utc::now();
+    let slug = super::slug::free_category_slug(txn, &rec.name, rec.external_id).await?;
+    let category = category_row(rec, slug, now).insert(txn).await?;
+    let mapping = mapping_row(rec, category.id, now).insert(txn).await?;
     Ok((category, mapping))
 }
 

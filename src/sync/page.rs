@@ -98,36 +98,34 @@ pub fn content_hash(raw: &Value) -> String {
     hex::encode(&digest[..16])
 }
 
+/// Values per `IN (...)` list: a transaction's items in one statement (SQLite binds at
+/// most 32,766 parameters, PostgreSQL 65,535).
+pub const IN_CHUNK: usize = 10_000;
 /// Most parameters one SQLite statement binds (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
 pub const SQLITE_MAX_PARAMS: usize = 32_766;
-/// Rows per multi-row INSERT on PostgreSQL and MySQL: few, because sqlx 0.9.0 leaves
-/// Nagle's algorithm on and a message past a few kilobytes then waits ~40 ms for a
-/// delayed ACK (sqlx issue #4335).
-pub const NETWORK_INSERT_ROWS: usize = 25;
-/// Rows of at most this many columns (no JSON, a few short strings) go
-/// [`NARROW_ROWS_FACTOR`] times as many to a statement on the network.
-pub const NARROW_COLUMNS: usize = 6;
-pub const NARROW_ROWS_FACTOR: usize = 4;
+/// Most parameters one PostgreSQL or MySQL statement binds (a 16-bit count on the wire).
+pub const NETWORK_MAX_PARAMS: usize = 65_535;
+/// Most rows one statement sends over the network: a few hundred kilobytes at most.
+/// (sqlx 0.9.0 left Nagle's algorithm on, and statements past a few kilobytes waited
+/// ~40 ms for a delayed ACK, so they were cut to 25 rows; 0.9.1 sets TCP_NODELAY again.)
+pub const NETWORK_MAX_ROWS: usize = 512;
 
-/// Multi-row INSERTs of `columns` columns for `items`. On SQLite (in-process, each
-/// statement costs a thread hop) as many rows as it binds, in power-of-two row counts:
+/// Multi-row INSERTs of `columns` columns for `items`: as many rows as the backend
+/// binds (at most [`NETWORK_MAX_ROWS`] over the network), in power-of-two row counts:
 /// a dozen statement shapes, each prepared once and then found in the statement cache,
 /// where a statement per exact count would be parsed again at every page and crowd the
-/// cache. Elsewhere [`NETWORK_INSERT_ROWS`] (more of narrow rows).
+/// cache.
 pub fn insert_chunks<T>(backend: DbBackend, columns: usize, items: Vec<T>) -> Vec<Vec<T>> {
     let mut out = Vec::new();
     let mut it = items.into_iter().peekable();
     let max = match backend {
-        DbBackend::Sqlite => (SQLITE_MAX_PARAMS / columns.max(1)).max(1),
-        _ if columns <= NARROW_COLUMNS => NETWORK_INSERT_ROWS * NARROW_ROWS_FACTOR,
-        _ => NETWORK_INSERT_ROWS,
-    };
+        DbBackend::Sqlite => SQLITE_MAX_PARAMS / columns.max(1),
+        _ => (NETWORK_MAX_PARAMS / columns.max(1)).min(NETWORK_MAX_ROWS),
+    }
+    .max(1);
     let mut left = it.len();
     while it.peek().is_some() {
-        let mut size = left.min(max);
-        if backend == DbBackend::Sqlite {
-            size = 1 << size.ilog2();
-        }
+        let size = 1 << left.min(max).ilog2();
         out.push(it.by_ref().take(size).collect());
         left -= size;
     }
@@ -245,20 +243,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn network_inserts_are_small_whatever_the_columns() {
-        let sizes = |backend, n| -> Vec<usize> {
-            insert_chunks(backend, 40, vec![(); n])
+    fn network_inserts_bind_within_the_protocol_and_row_limits() {
+        let sizes = |backend, columns, n| -> Vec<usize> {
+            insert_chunks(backend, columns, vec![(); n])
                 .iter()
                 .map(Vec::len)
                 .collect()
         };
-        assert_eq!(sizes(DbBackend::Postgres, 60), [25, 25, 10]);
-        assert_eq!(sizes(DbBackend::MySql, 26), [25, 1]);
-        assert_eq!(sizes(DbBackend::Sqlite, 1000), [512, 256, 128, 64, 32, 8]);
-        let narrow = insert_chunks(DbBackend::Postgres, 5, vec![(); 250]);
+        assert_eq!(sizes(DbBackend::Postgres, 13, 60), [32, 16, 8, 4]);
+        assert_eq!(sizes(DbBackend::MySql, 5, 1100), [512, 512, 64, 8, 4]);
+        assert_eq!(sizes(DbBackend::Postgres, 200, 400), [256, 128, 16]);
+        assert_eq!(sizes(DbBackend::Postgres, 70_000, 2), [1, 1]);
         assert_eq!(
-            narrow.iter().map(Vec::len).collect::<Vec<_>>(),
-            [100, 100, 50]
+            sizes(DbBackend::Sqlite, 40, 1000),
+            [512, 256, 128, 64, 32, 8]
         );
     }
 

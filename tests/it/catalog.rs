@@ -17,6 +17,7 @@ use wiremock::MockServer;
 
 use crate::helpers::{
     Backend, TestDb, b2b_client, mount_categories, mount_product_pages, product_json,
+    refuse_on_insert,
 };
 use crate::on_every_backend;
 
@@ -719,7 +720,39 @@ async fn a_large_page_is_written_in_chunks_each_link_to_its_own_product(db: Test
     );
 }
 
+async fn a_category_the_database_refuses_rolls_back_alone(db: TestDb) {
+    let conn = db.open().await;
+    refuse_on_insert(&conn, "categories", "name", "'Refusée'").await;
+    let server = MockServer::start().await;
+    mount_categories(
+        &server,
+        json!([
+            {"id": 1, "name": "Épicerie"},
+            {"id": 2, "name": "Refusée", "parent_id": 1},
+            {"id": 3, "name": "Riz", "parent_id": 1},
+        ]),
+    )
+    .await;
+
+    let report = categories(&conn, &server).await;
+
+    let s = &report.stats;
+    assert_eq!((s.total, s.created, s.errors), (3, 2, 1));
+    assert_eq!(
+        tree(&conn).await,
+        [t("Riz", Some("Épicerie"), 1), t("Épicerie", None, 0)]
+    );
+    let issue = &s.errors_list[0];
+    assert_eq!(issue.external_id.as_deref(), Some("2"));
+    assert!(
+        issue.error.starts_with("cannot store the category: "),
+        "{}",
+        issue.error
+    );
+}
+
 on_every_backend!(
+    a_category_the_database_refuses_rolls_back_alone,
     children_listed_before_parents_are_linked,
     cycles_and_self_parents_are_broken_and_recorded,
     categories_are_read_in_every_shape_and_resyncs_change_nothing,

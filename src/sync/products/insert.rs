@@ -208,8 +208,8 @@ mod tests {
         );
         assert_eq!(big[0], 2048);
         assert_eq!(
-            sizes(DbBackend::Postgres, PRODUCT_COLUMNS, 60),
-            [25, 25, 10]
+            sizes(DbBackend::Postgres, PRODUCT_COLUMNS, 600),
+            [512, 64, 16, 8]
         );
     }
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::page::SyncCtx;
+use super::page::{IN_CHUNK, SyncCtx};
 use super::run::Run;
 use super::slug::slugify;
 use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport};
@@ -51,9 +51,7 @@ pub const COMMIT_EVERY_ITEMS: usize = 4_000;
 /// See [`COMMIT_EVERY_ITEMS`]: what a crash can lose (to be synced again) is bounded
 /// by this much work.
 pub const COMMIT_AFTER: Duration = Duration::from_millis(250);
-/// Ids per `IN (...)` list: a transaction's items in one statement (SQLite binds at
-/// most 32,766 parameters, PostgreSQL 65,535).
-const IN_CHUNK: usize = 10_000;
+
 #[derive(Debug, Clone)]
 pub struct ProductSyncOptions {
     pub endpoint: String,
