@@ -223,8 +223,8 @@ pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> any
     let mut p = phase(
         backend,
         &format!(
-            "france travail offers, {} parts, rate {FT_RATE}/s",
-            report.parts
+            "france travail offers, {} parts, {} offers/request, rate {FT_RATE}/s",
+            report.parts, report.offers_per_request
         ),
         report.run.stats.total,
         took,

@@ -30,7 +30,7 @@ pub const DEFAULT_RATE: f64 = 10.0;
 const RENEW_BEFORE: Duration = Duration::from_secs(60);
 /// Spacing margin over `1 / rate`, so network jitter cannot put `rate + 1` requests in
 /// one second on the server's clock.
-const RATE_MARGIN: f64 = 1.15;
+const RATE_MARGIN: f64 = 1.08;
 
 /// Where and how to reach France Travail.
 #[derive(Debug, Clone)]

@@ -128,15 +128,6 @@ impl OfferQuery {
     }
 }
 
-/// How a query is split when it holds more than [`CAP`] offers.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Split {
-    /// One part per département (the query names no place).
-    Departements(Vec<OfferQuery>),
-    /// Two creation-date windows, halves of the current one.
-    Window(Vec<OfferQuery>),
-}
-
 /// Where a creation-date window starts when the query gives none.
 pub fn earliest(now: DateTime<Utc>, since_days: Option<u32>) -> DateTime<Utc> {
     match since_days {
@@ -148,33 +139,23 @@ pub fn earliest(now: DateTime<Utc>, since_days: Option<u32>) -> DateTime<Utc> {
     }
 }
 
-/// Splits `q`: by département when it names no place (and `by_departement`), else in
-/// two creation-date windows. `None` when a window of one second cannot be split.
-pub fn split(q: &OfferQuery, now: DateTime<Utc>, by_departement: bool) -> Option<Split> {
-    if by_departement && q.departement.is_none() && q.commune.is_none() && q.window.is_none() {
-        let parts = DEPARTEMENTS
-            .iter()
-            .map(|d| OfferQuery {
-                departement: Some((*d).to_owned()),
-                ..q.clone()
-            })
-            .collect();
-        return Some(Split::Departements(parts));
-    }
+/// Splits `q` in two creation-date windows, halves of its own (from [`earliest`] to
+/// `now` when it has none): each half's first page is data, and the totals of the
+/// halves add up to the whole, so an empty half needs no request (a split by
+/// département would probe every one, most of them empty). `None` when a window of
+/// one second cannot be split.
+pub fn split(q: &OfferQuery, now: DateTime<Utc>) -> Option<[OfferQuery; 2]> {
     let (min, max) = q.window.unwrap_or((earliest(now, q.since_days), now));
     let seconds = (max - min).num_seconds();
     if seconds < 1 {
         return None;
     }
     let mid = min + Duration::seconds(seconds / 2);
-    let halves = [(min, mid), (mid + Duration::seconds(1), max)]
-        .into_iter()
-        .map(|w| OfferQuery {
-            window: Some(w),
-            ..q.clone()
-        })
-        .collect();
-    Some(Split::Window(halves))
+    let half = |w| OfferQuery {
+        window: Some(w),
+        ..q.clone()
+    };
+    Some([half((min, mid)), half((mid + Duration::seconds(1), max))])
 }
 
 /// The `range` of page `page` (0-based), or `None` past the API's cap.
@@ -238,7 +219,7 @@ mod tests {
     }
 
     #[test]
-    fn a_query_without_place_splits_by_departement_then_by_halves() {
+    fn a_query_splits_into_the_halves_of_its_creation_window() {
         let now = Utc
             .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
             .single()
@@ -247,25 +228,31 @@ mod tests {
             keywords: Some("cuisinier".into()),
             ..OfferQuery::default()
         };
-        let Some(Split::Departements(parts)) = split(&q, now, true) else {
-            panic!("a split by département");
+        let Some([first, second]) = split(&q, now) else {
+            panic!("two halves");
         };
-        assert_eq!(parts.len(), DEPARTEMENTS.len());
-        assert_eq!(parts[0].departement.as_deref(), Some("01"));
-        let Some(Split::Window(halves)) = split(&parts[0], now, true) else {
-            panic!("a split by window");
-        };
-        let (a, b) = (halves[0].window.expect("a"), halves[1].window.expect("b"));
+        let (a, b) = (first.window.expect("a"), second.window.expect("b"));
         assert_eq!(a.0, earliest(now, None));
         assert_eq!(b.1, now);
         assert_eq!(b.0 - a.1, Duration::seconds(1), "no gap, no overlap");
-        // Without the département step (its parts did not add up), windows at once.
-        assert!(matches!(split(&q, now, false), Some(Split::Window(_))));
+        assert_eq!(first.keywords.as_deref(), Some("cuisinier"));
+        let Some([c, d]) = split(&second, now) else {
+            panic!("halves of a half");
+        };
+        assert_eq!((c.window.expect("c").0, d.window.expect("d").1), b);
+        let recent = OfferQuery {
+            since_days: Some(7),
+            ..q.clone()
+        };
+        let Some([e, _]) = split(&recent, now) else {
+            panic!("two halves");
+        };
+        assert_eq!(e.window.expect("e").0, now - Duration::days(7));
         let tiny = OfferQuery {
             window: Some((now, now)),
             ..q
         };
-        assert_eq!(split(&tiny, now, true), None);
+        assert_eq!(split(&tiny, now), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! France Travail collect: every offer of a query, even past the API's 3,150-per-query
-//! cap (the query is split by département, then by creation-date windows, until each
-//! part fits), upserted by id with its skills, de-duplicated across parts, each page
+//! cap (the query is split in halves of its creation-date window until each part
+//! fits, an empty half skipped without a request), upserted by id with its skills, de-duplicated across parts, each page
 //! in one transaction; raw pages optionally archived.
 
 use std::collections::{HashMap, HashSet};
@@ -24,7 +24,7 @@ use super::{Interrupt, Observer, Progress, RunError, RunReport};
 use crate::archive::{Archive, page_file_name};
 use crate::db::begin_write;
 use crate::france_travail::parse::{self, OfferRecord};
-use crate::france_travail::query::{CAP, CAP_PAGES, Split, split};
+use crate::france_travail::query::{CAP, CAP_PAGES, split};
 use crate::france_travail::{FtClient, FtError, OfferQuery, SearchPage};
 
 /// How a collect runs.
@@ -48,6 +48,9 @@ pub struct CollectReport {
     /// Parts collected (1 when the query fitted).
     pub parts: u32,
     pub requests: u32,
+    /// Offers received per search request (150 at best): how well the requests, the
+    /// scarce resource, were spent.
+    pub offers_per_request: f64,
     /// Offers already seen by this command (in another part or query), skipped.
     pub duplicates: u64,
     /// Pages written to the raw archive.
@@ -131,8 +134,6 @@ async fn after_delay(
 struct Part {
     query: OfferQuery,
     first: Option<SearchPage>,
-    /// False once a split by département did not add up (offers without one).
-    by_departement: bool,
 }
 
 /// What every collect of one command shares.
@@ -202,10 +203,12 @@ pub async fn collect(
         walk.archived,
         walk.upstream_total,
     );
+    let offers_per_request = per_request(stats.total + duplicates, requests);
     let figures = json!({
         "upstream_total": upstream_total,
         "parts": parts,
         "requests": requests,
+        "offers_per_request": offers_per_request,
         "duplicates": duplicates,
         "archived": archived,
     });
@@ -229,9 +232,18 @@ pub async fn collect(
         upstream_total,
         parts,
         requests,
+        offers_per_request,
         duplicates,
         archived,
     }))
+}
+
+/// Offers per request, to one decimal.
+fn per_request(offers: u64, requests: u32) -> f64 {
+    if requests == 0 {
+        return 0.0;
+    }
+    (offers as f64 / f64::from(requests) * 10.0).round() / 10.0
 }
 
 /// Adds what the walk counted (`parts`, `requests`, ...) to the run's options, so
@@ -269,7 +281,6 @@ impl Walk<'_> {
         let mut stack = vec![Part {
             query: root,
             first: None,
-            by_departement: true,
         }];
         while let Some(part) = stack.pop() {
             let first = match part.first {
@@ -288,9 +299,9 @@ impl Walk<'_> {
             let over = total.filter(|&t| t > CAP);
             if let Some(t) = over
                 && self.opts.max_pages > CAP_PAGES
-                && let Some(split) = split(&part.query, Utc::now(), part.by_departement)
+                && let Some(halves) = split(&part.query, Utc::now())
             {
-                if !self.split(part.query, t, split, &mut stack).await? {
+                if !self.split(&part.query, t, halves, &mut stack).await? {
                     return Ok(false);
                 }
                 continue;
@@ -317,62 +328,36 @@ impl Walk<'_> {
         Ok(true)
     }
 
-    /// Pushes the parts of a split; a split by département whose parts do not add up
-    /// to the whole (offers without a département) is replaced by date windows.
+    /// Pushes the halves of a part over the cap that hold offers. The later half is
+    /// probed (offers are recent; its first page is kept as data); the earlier one holds
+    /// the rest of the part's total, so it is skipped, without a request, when that is
+    /// none (the first windows of a query without `--since-days` start in 2000).
     async fn split(
         &mut self,
-        query: OfferQuery,
+        query: &OfferQuery,
         total: u64,
-        split: Split,
+        [earlier, later]: [OfferQuery; 2],
         stack: &mut Vec<Part>,
     ) -> anyhow::Result<bool> {
-        match split {
-            Split::Window(halves) => {
-                (self.ctx.observer)(Progress::Note(format!(
-                    "{}: {total} offers, over the {CAP} cap: split in two creation-date windows",
-                    query.describe()
-                )));
-                stack.extend(halves.into_iter().rev().map(|q| Part {
-                    query: q,
-                    first: None,
-                    by_departement: false,
-                }));
-            }
-            Split::Departements(parts) => {
-                (self.ctx.observer)(Progress::Note(format!(
-                    "{}: {total} offers, over the {CAP} cap: split by département \
-                     (counting the {} départements first)",
-                    query.describe(),
-                    parts.len()
-                )));
-                let mut probed = Vec::new();
-                let mut sum = 0;
-                for q in parts {
-                    let Some(first) = self.first(&q).await? else {
-                        return Ok(false);
-                    };
-                    let n = first.total.unwrap_or(first.offers.len() as u64);
-                    sum += n;
-                    if n > 0 {
-                        probed.push(Part {
-                            query: q,
-                            first: Some(first),
-                            by_departement: false,
-                        });
-                    }
-                }
-                if sum < total {
-                    (self.ctx.observer)(Progress::Note(format!(
-                        "the départements hold {sum} of {total} offers: the rest by creation date"
-                    )));
-                    stack.push(Part {
-                        query,
-                        first: None,
-                        by_departement: false,
-                    });
-                }
-                stack.extend(probed.into_iter().rev());
-            }
+        (self.ctx.observer)(Progress::Note(format!(
+            "{}: {total} offers, over the {CAP} cap: split in two creation-date windows",
+            query.describe()
+        )));
+        let Some(page) = self.first(&later).await? else {
+            return Ok(false);
+        };
+        let in_later = page.total.unwrap_or(page.offers.len() as u64);
+        if in_later > 0 {
+            stack.push(Part {
+                query: later,
+                first: Some(page),
+            });
+        }
+        if total > in_later {
+            stack.push(Part {
+                query: earlier,
+                first: None,
+            });
         }
         Ok(true)
     }
