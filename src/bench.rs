@@ -1,7 +1,9 @@
 //! The benchmark: the catalog sync against the in-process sandbox, phase by phase,
 //! next to the floor (a plain prepared-statement insert of the same rows, no HTTP, no
 //! ORM). Then the Cerema users sync (13,064 users by default, no delay between pages),
-//! and a France Travail collect at the default rate limit.
+//! and a France Travail collect at the default rate limit. The distant API phases run a
+//! first sync against a sandbox that answers each page after a latency, next to what a
+//! client asking one page at a time could reach.
 //! Returns figures; `commands::bench` prints them.
 
 use std::collections::HashSet;
@@ -43,6 +45,10 @@ pub struct BenchOptions {
     pub cerema_users: usize,
     /// France Travail offers collected at the default rate limit (0: none).
     pub ft_offers: usize,
+    /// Product pages asked at once by every products phase.
+    pub concurrency: usize,
+    /// Products of the distant API phases (a smaller catalog: they wait on latency).
+    pub distant_products: usize,
 }
 
 /// One measured phase.
@@ -62,6 +68,10 @@ pub struct Phase {
     /// Requests sent, when they are what bounds the phase.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<u32>,
+    /// The most items/s a client asking one page at a time reaches at this latency
+    /// (page size / latency), for the distant API phases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential_per_sec: Option<f64>,
 }
 
 /// Peak resident memory since the last reset, in MB (Linux; `None` elsewhere).
@@ -89,6 +99,7 @@ fn phase(backend: &str, name: &str, items: u64, took: Duration) -> Phase {
         ratio_to_floor: None,
         ratio_to_ceiling: None,
         requests: None,
+        sequential_per_sec: None,
     }
 }
 
@@ -117,6 +128,7 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
     let client = B2bClient::new(&settings, key)?;
     let sync_opts = ProductSyncOptions {
         page_size: opts.page_size,
+        concurrency: opts.concurrency,
         ..ProductSyncOptions::default()
     };
     let interrupt = Interrupt::new();
@@ -154,6 +166,65 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
     }
     sandbox.stop().await;
     Ok(phases)
+}
+
+/// A distant API phase on `db` (fresh and migrated): the categories, then a first sync
+/// of `opts.distant_products` products (measured) from a sandbox answering each page
+/// after `latency`, beside the most a client asking one page at a time reaches.
+pub async fn distant(
+    db: &DatabaseConnection,
+    opts: &BenchOptions,
+    latency: Duration,
+) -> anyhow::Result<Phase> {
+    let backend = crate::db::backend_name(db.get_database_backend());
+    let api_key = "b2c_1_bench".to_owned();
+    let config = SandboxConfig {
+        seed: opts.seed,
+        categories: opts.categories,
+        products: opts.distant_products,
+        api_key: api_key.clone(),
+        latency,
+        ..SandboxConfig::default()
+    };
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
+    let key = ActiveKey {
+        id: None,
+        name: "bench".to_owned(),
+        secret: Secret::new(api_key),
+    };
+    let settings = B2bSettings {
+        base_url: sandbox.b2b_url(),
+        timeout: Duration::from_secs(60),
+        max_retries: 3,
+    };
+    let client = B2bClient::new(&settings, key)?;
+    let interrupt = Interrupt::new();
+    sync_categories(
+        db,
+        &client,
+        DEFAULT_CATEGORIES_ENDPOINT,
+        no_observer(),
+        &interrupt,
+    )
+    .await?;
+    let sync_opts = ProductSyncOptions {
+        page_size: opts.page_size,
+        concurrency: opts.concurrency,
+        ..ProductSyncOptions::default()
+    };
+    reset_peak_rss();
+    let started = Instant::now();
+    let report = sync_products(db, &client, &sync_opts, no_observer(), &interrupt).await?;
+    let took = started.elapsed();
+    sandbox.stop().await;
+    let name = format!(
+        "distant API {} ms a page, first sync, {} at once",
+        latency.as_millis(),
+        opts.concurrency
+    );
+    let mut p = phase(backend, &name, report.stats.total, took);
+    p.sequential_per_sec = Some(f64::from(opts.page_size) / latency.as_secs_f64().max(1e-9));
+    Ok(p)
 }
 
 /// The Cerema phases on `db`: structures, then the users (first sync, then a re-sync

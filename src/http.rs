@@ -2,7 +2,9 @@
 //! redirect policy ([`Transport`] with its retries, timeout and body cap), typed fetch
 //! errors, bodies read under a size cap, retries with exponential backoff and jitter
 //! that honour `Retry-After`, the one rule for a token answered 401 (renewed, the
-//! request sent again once), and where `next` links may lead ([`Links`]).
+//! request sent again once), where `next` links may lead ([`Links`]), and what lets a
+//! listing be fetched ahead of its `next` links: its page numbers ([`PageNumbers`]) and
+//! how many pages may be asked at once ([`Window`]).
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -13,6 +15,9 @@ use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use url::Url;
+
+mod listing;
+pub use listing::{PageNumbers, Window};
 
 /// First pause before a retry; doubled at each attempt, with jitter.
 pub const RETRY_MIN_DELAY: Duration = Duration::from_millis(500);
@@ -162,6 +167,11 @@ impl FetchError {
             url: url.to_owned(),
             reason,
         }
+    }
+
+    /// The upstream says it is overloaded (429, 5xx): a listing fetched ahead slows down.
+    pub fn is_busy(&self) -> bool {
+        self.status().is_some_and(|s| s == 429 || s >= 500)
     }
 
     fn retry_after(&self) -> Option<Duration> {

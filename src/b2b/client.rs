@@ -10,7 +10,8 @@ use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
-use super::parse::{self, ProductPage};
+use super::pages::ProductPages;
+use super::parse;
 use crate::http::{
     FetchError, ForeignLink, HttpOptions, LinkError, LinkLoop, Links, Transport, decode_json,
 };
@@ -157,16 +158,31 @@ impl B2bClient {
         url: &Url,
         read: impl Fn(&Bytes) -> Result<T, FetchError>,
     ) -> Result<T, B2bError> {
+        self.get_noting_busy(url, read, || {}).await
+    }
+
+    /// [`B2bClient::get_parsed`], calling `busy` at each answer that says the API is
+    /// overloaded (429, 5xx), retried or not.
+    pub(super) async fn get_noting_busy<T>(
+        &self,
+        url: &Url,
+        read: impl Fn(&Bytes) -> Result<T, FetchError>,
+        busy: impl Fn(),
+    ) -> Result<T, B2bError> {
         self.links().check(url)?;
         let headers = self.headers()?;
         let shown = url.as_str();
-        let read = &read;
+        let (read, busy) = (&read, &busy);
         let transport = &self.transport;
         let result = transport
             .retry(|| {
                 let request = transport.http.get(url.clone()).headers(headers.clone());
                 async move {
-                    let (_, _, body) = transport.send(request, shown).await?;
+                    let sent = transport.send(request, shown).await;
+                    if sent.as_ref().err().is_some_and(FetchError::is_busy) {
+                        busy();
+                    }
+                    let (_, _, body) = sent?;
                     read(&body)
                 }
             })
@@ -238,46 +254,8 @@ impl B2bClient {
         })?;
         let links = self.links();
         links.check(&url)?;
-        Ok(ProductPages {
-            client: self.clone(),
-            next: Some(url),
-            links,
-            number: before,
-            received: 0,
-        })
+        Ok(ProductPages::new(self.clone(), url, links, before))
     }
-}
-
-/// A cursor over the product pages. Owns its client, so it can run in a task of its own.
-#[derive(Debug)]
-pub struct ProductPages {
-    client: B2bClient,
-    next: Option<Url>,
-    /// The origin pages must be on, and the pages fetched.
-    links: Links,
-    number: u32,
-    /// Items received by the pages before the next one.
-    received: u64,
-}
-
-/// A products page from its body. Items stay raw slices of the body; a body the fast
-/// reading cannot decide is decoded whole, which also names what is wrong with it.
-fn read_product_page(url: &str, body: &Bytes) -> Result<ProductPage, FetchError> {
-    match parse::product_page_bytes(body) {
-        Some(page) => page,
-        None => parse::product_page(decode_json(url, body)?),
-    }
-    .map_err(|reason| FetchError::shape(url, reason))
-}
-
-/// One page, numbered from 1.
-#[derive(Debug)]
-pub struct NumberedPage {
-    pub number: u32,
-    pub url: String,
-    pub page: ProductPage,
-    /// The next page's URL (`next` resolved and checked), `None` on the last page.
-    pub next_url: Option<String>,
 }
 
 impl From<LinkError> for B2bError {
@@ -285,110 +263,6 @@ impl From<LinkError> for B2bError {
         match e {
             LinkError::Foreign(e) => B2bError::ForeignNext(e),
             LinkError::Loop(e) => B2bError::NextLoop(e),
-        }
-    }
-}
-
-impl ProductPages {
-    /// The same cursor, `received` items already read before its first page (a resumed
-    /// pass): what the listing's `count` is checked against.
-    pub fn after_received(mut self, received: u64) -> Self {
-        self.received = received;
-        self
-    }
-
-    /// The next page, `None` after the last one. After an error, `None` too.
-    pub async fn next_page(&mut self) -> Option<Result<NumberedPage, B2bError>> {
-        let url = self.next.take()?;
-        Some(self.fetch(url).await)
-    }
-
-    async fn fetch(&mut self, url: Url) -> Result<NumberedPage, B2bError> {
-        self.links.fetching(&url)?;
-        let shown = url.as_str();
-        let page = self
-            .client
-            .get_parsed(&url, |body| read_product_page(shown, body))
-            .await?;
-        if let Some(next) = page.next.as_deref() {
-            let next = url.join(next).map_err(|e| B2bError::Shape {
-                url: url.to_string(),
-                reason: format!("invalid `next` {next:?}: {e}"),
-            })?;
-            self.links.next(&next)?;
-            self.next = Some(next);
-        }
-        self.number += 1;
-        let page = NumberedPage {
-            number: self.number,
-            url: url.to_string(),
-            page,
-            next_url: self.next.as_ref().map(Url::to_string),
-        };
-        if let Some(reason) = untrusted_page(&page, self.received) {
-            self.next = None;
-            return Err(B2bError::Shape {
-                url: page.url,
-                reason,
-            });
-        }
-        self.received += page.page.items.len() as u64;
-        Ok(page)
-    }
-}
-
-/// Why a page the listing cannot go on from, though it parsed, is refused: empty while
-/// the listing says there is more (`count` not reached, or a `next` link), or past
-/// `count` (an upstream that ignores `page` would be followed forever). An upstream
-/// fault, never the end of the listing: the run stops and the next one continues from
-/// this page.
-fn untrusted_page(page: &NumberedPage, received: u64) -> Option<String> {
-    let items = page.page.items.len() as u64;
-    let count = page.page.count;
-    let reason = if items == 0 && count.is_some_and(|c| received < c) {
-        format!(
-            "page {} is empty while `count` says {} products and {received} were received",
-            page.number,
-            count.unwrap_or_default()
-        )
-    } else if items == 0 && page.next_url.is_some() {
-        format!("page {} is empty but links to a next page", page.number)
-    } else if let Some(c) = count.filter(|&c| received + items > c) {
-        format!(
-            "page {} brings the listing to {} products while its `count` says {c}",
-            page.number,
-            received + items
-        )
-    } else {
-        return None;
-    };
-    Some(format!(
-        "{reason}: stopping here, nothing marked missing (the next run continues from this page)"
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_body_that_is_not_a_products_page_is_a_retryable_error() {
-        let read = |body: &'static str| read_product_page("http://x/p", &Bytes::from(body));
-        let page = read(r#"{"count": 1, "next": null, "results": [{"id": 1}]}"#).expect("a page");
-        assert_eq!(page.items.len(), 1);
-        for (body, undecodable) in [
-            ("<!DOCTYPE html><html><body>Maintenance</body></html>", true),
-            (r#"{"count": 1, "next": null, "results": [{"id""#, true),
-            (r#"{"count": 1, "next": null, "results": "none"}"#, false),
-            ("42", false),
-        ] {
-            let err = read(body).expect_err(body);
-            assert!(err.is_retryable(), "{err}");
-            assert_eq!(
-                matches!(err, FetchError::Undecodable { .. }),
-                undecodable,
-                "{err}"
-            );
         }
     }
 }

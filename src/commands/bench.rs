@@ -3,15 +3,18 @@
 
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use clap::Args;
 
 use super::Context;
 use super::format::plain_table;
 use crate::bench::{
-    BenchOptions, Phase, cerema, drop_database, floor, france_travail, fresh_database,
+    BenchOptions, Phase, cerema, distant, drop_database, floor, france_travail, fresh_database,
     run as run_phases,
 };
 use crate::sandbox::cerema::DEFAULT_USERS;
+use crate::sync::products::DEFAULT_CONCURRENCY;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -33,6 +36,20 @@ pub struct BenchArgs {
     /// France Travail offers collected at 10 requests/s (0 skips that phase; SQLite only)
     #[arg(long, default_value_t = 20_000)]
     pub ft_offers: usize,
+    /// Product pages asked at once by every products phase (1: one after the other)
+    #[arg(
+        long,
+        default_value_t = DEFAULT_CONCURRENCY,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
+    )]
+    pub concurrency: usize,
+    /// Products of the distant API phases, a smaller catalog than --products since they
+    /// wait on latency (0, or not fewer than --products, skips them; SQLite only)
+    #[arg(long, default_value_t = 20_000)]
+    pub distant_products: usize,
+    /// Per-page latencies of the distant API phases, milliseconds
+    #[arg(long, value_delimiter = ',', default_value = "20,100", value_parser = clap::value_parser!(u64).range(1..))]
+    pub latencies_ms: Vec<u64>,
     /// Also measure on this PostgreSQL server (a fresh database is made and dropped)
     #[arg(long, env = "TEST_POSTGRES_URL")]
     pub postgres: Option<String>,
@@ -53,6 +70,8 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         changed_share: args.changed,
         cerema_users: args.cerema_users,
         ft_offers: args.ft_offers,
+        concurrency: args.concurrency,
+        distant_products: args.distant_products,
     };
     let dir = tempfile::tempdir()?;
     let mut servers: Vec<Option<String>> = vec![None];
@@ -79,6 +98,15 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
             phases.push(france_travail(&db, &opts).await?);
         }
         db.close().await?;
+        // Bound by the latency, not the database: measured once, on SQLite.
+        if (1..opts.products).contains(&opts.distant_products) && server.is_none() {
+            for &ms in &args.latencies_ms {
+                let name = format!("distant{ms}");
+                let (db, _) = fresh_database(None, dir.path(), &name).await?;
+                phases.push(distant(&db, &opts, Duration::from_millis(ms)).await?);
+                db.close().await?;
+            }
+        }
         all.push(floor_phase);
         all.extend(phases);
         if let Some(server) = &server {
@@ -107,10 +135,14 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
             p.items.to_string(),
             format!("{:.2}", p.seconds),
             format!("{:.0}", p.items_per_sec),
-            match (p.ratio_to_floor, p.ratio_to_ceiling) {
-                (Some(r), _) => format!("{:.0}%", r * 100.0),
-                (None, Some(c)) => format!("{:.0}% of ceiling", c * 100.0),
-                (None, None) => "-".into(),
+            match (p.ratio_to_floor, p.ratio_to_ceiling, p.sequential_per_sec) {
+                (Some(r), _, _) => format!("{:.0}%", r * 100.0),
+                (None, Some(c), _) => format!("{:.0}% of ceiling", c * 100.0),
+                (None, None, Some(s)) => format!(
+                    "{:.1}x sequential ({s:.0}/s)",
+                    p.items_per_sec / s.max(1e-9)
+                ),
+                (None, None, None) => "-".into(),
             },
             p.peak_rss_mb
                 .map(|m| format!("{m:.0}"))
@@ -118,9 +150,16 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         ]);
     }
     println!(
-        "{} products, {} categories, page size {}; {} Cerema users; {} France Travail offers \
-         (ceiling: 10 requests/s x 150 = 1,500 offers/s)\n{table}",
-        opts.products, opts.categories, opts.page_size, opts.cerema_users, opts.ft_offers
+        "{} products, {} categories, page size {}, {} page(s) at once; {} Cerema users; {} \
+         France Travail offers (ceiling: 10 requests/s x 150 = 1,500 offers/s); distant API: \
+         {} products (sequential: page size / latency)\n{table}",
+        opts.products,
+        opts.categories,
+        opts.page_size,
+        opts.concurrency,
+        opts.cerema_users,
+        opts.ft_offers,
+        opts.distant_products
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -12,8 +12,8 @@ use crate::b2b::{B2bClient, B2bSettings};
 use crate::keys;
 use crate::sync::categories::{DEFAULT_CATEGORIES_ENDPOINT, sync_categories};
 use crate::sync::products::{
-    DEFAULT_MAX_MISSING_PERCENT, DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT, MissingRule,
-    ProductSyncOptions, sync_products,
+    DEFAULT_CONCURRENCY, DEFAULT_MAX_MISSING_PERCENT, DEFAULT_PAGE_SIZE, DEFAULT_PRODUCTS_ENDPOINT,
+    MissingRule, ProductSyncOptions, sync_products,
 };
 
 #[derive(Debug, Args)]
@@ -36,6 +36,16 @@ pub struct SyncProductsArgs {
     /// Products endpoint, relative to B2B_API_URL
     #[arg(long, env = "B2B_PRODUCTS_ENDPOINT", default_value = DEFAULT_PRODUCTS_ENDPOINT)]
     pub endpoint: String,
+    /// Pages asked at once when `next` links show page numbers (halved while the API
+    /// answers 429/5xx; 1: one page after the other)
+    #[arg(
+        long,
+        env = "B2B_CONCURRENCY",
+        default_value_t = DEFAULT_CONCURRENCY,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64),
+        value_name = "PAGES"
+    )]
+    pub concurrency: usize,
     /// Start from page 1, forgetting where an unfinished run stopped
     #[arg(long)]
     pub restart: bool,
@@ -99,6 +109,7 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
         endpoint: args.endpoint,
         page_size: args.page_size,
         site_id: args.site_id,
+        concurrency: args.concurrency,
         restart: args.restart,
         missing: MissingRule {
             max_share: args.max_missing_percent / 100.0,

@@ -63,6 +63,9 @@ pub struct SandboxConfig {
     /// The France Travail offers part.
     pub france_travail: FranceTravailConfig,
     pub faults: Faults,
+    /// How long each page of the B2B listings (products, categories) takes to answer:
+    /// a distant API's round trip, for the benchmark and demos of concurrent fetching.
+    pub latency: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -75,6 +78,7 @@ impl Default for SandboxConfig {
             cerema: CeremaConfig::default(),
             france_travail: FranceTravailConfig::default(),
             faults: Faults::default(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -271,7 +275,16 @@ async fn faults(State(s): State<Arc<Shared>>, req: Request, next: Next) -> Respo
     next.run(req).await
 }
 
+/// Waits the configured per-page latency (before any lock is taken: pages asked at
+/// once wait together, as on a distant server).
+async fn latency(s: &Shared) {
+    if !s.config.latency.is_zero() {
+        tokio::time::sleep(s.config.latency).await;
+    }
+}
+
 async fn categories(State(s): State<Arc<Shared>>) -> Response {
+    latency(&s).await;
     Json(Value::Array(s.catalog.read().await.categories.clone())).into_response()
 }
 
@@ -283,6 +296,7 @@ struct ListQuery {
 }
 
 async fn products(State(s): State<Arc<Shared>>, Query(q): Query<ListQuery>) -> Response {
+    latency(&s).await;
     let page: usize = match q.page.as_deref().map(str::parse).unwrap_or(Ok(1)) {
         Ok(p) if p >= 1 => p,
         _ => return detail(StatusCode::NOT_FOUND, "Invalid page."),

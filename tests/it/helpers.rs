@@ -255,6 +255,7 @@ pub fn sagasync(db: &TestDb) -> Command {
         "DATABASE_URL",
         "B2B_API_URL",
         "B2B_API_KEY",
+        "B2B_CONCURRENCY",
         "INVENTORY_ENCRYPTION_KEY",
         "NEW_INVENTORY_ENCRYPTION_KEY",
         "INVENTORY_API_TIMEOUT",

@@ -11,6 +11,7 @@ mod b2b;
 mod catalog;
 mod cerema;
 mod cli;
+mod concurrent_fetch;
 mod db_guarantees;
 mod demo;
 mod france_travail;

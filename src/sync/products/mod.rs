@@ -39,6 +39,12 @@ pub const DEFAULT_PRODUCTS_ENDPOINT: &str = "b2c/products/";
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// Pages fetched ahead while the current ones are written.
 pub const MAX_IN_FLIGHT_PAGES: usize = 8;
+/// Default of `--concurrency`: pages of the listing asked at once when its `next`
+/// links show page numbers (a distant API answers in tens to hundreds of
+/// milliseconds; one request at a time caps a sync at a page per round trip). The
+/// cursor holds at most this many pages besides the [`MAX_IN_FLIGHT_PAGES`] already
+/// sent to the writer; pages are applied in listing order whatever order they arrive in.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Pages already fetched are applied together, up to this many items in one batch
 /// (a few multi-row statements): never more memory than a few pages.
 pub const MAX_ITEMS_PER_BATCH: usize = 1_000;
@@ -57,6 +63,8 @@ pub struct ProductSyncOptions {
     pub endpoint: String,
     pub page_size: u32,
     pub site_id: Option<i64>,
+    /// Pages asked at once (1: one after the other); see [`DEFAULT_CONCURRENCY`].
+    pub concurrency: usize,
     /// Forget the saved position of an unfinished pass and start from page 1.
     pub restart: bool,
     pub missing: MissingRule,
@@ -68,6 +76,7 @@ impl Default for ProductSyncOptions {
             endpoint: DEFAULT_PRODUCTS_ENDPOINT.to_owned(),
             page_size: DEFAULT_PAGE_SIZE,
             site_id: None,
+            concurrency: DEFAULT_CONCURRENCY,
             restart: false,
             missing: MissingRule::default(),
         }
@@ -112,6 +121,7 @@ pub async fn sync_products(
         "endpoint": opts.endpoint,
         "page_size": opts.page_size,
         "site_id": opts.site_id,
+        "concurrency": opts.concurrency,
         "api_key": &client.key().label,
         "restart": opts.restart,
     });
@@ -175,7 +185,8 @@ async fn run_pages(
     };
     let mut pages = client
         .product_pages_from(first, start.page)?
-        .after_received(start.received);
+        .after_received(start.received)
+        .concurrency(opts.concurrency);
     if start.run_id != run_id {
         observer(Progress::Resumed {
             page: start.page + 1,
