@@ -103,15 +103,21 @@ fn phase(backend: &str, name: &str, items: u64, took: Duration) -> Phase {
     }
 }
 
-/// Runs every phase on `db` (fresh and migrated) against a fresh sandbox.
-pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Vec<Phase>> {
-    let backend = crate::db::backend_name(db.get_database_backend());
+/// A sandbox holding `products` (each page answered after `latency`), a client of it,
+/// the options of the bench's products syncs, and its categories synced into `db`.
+async fn catalog(
+    db: &DatabaseConnection,
+    opts: &BenchOptions,
+    products: usize,
+    latency: Duration,
+) -> anyhow::Result<(Sandbox, B2bClient, ProductSyncOptions)> {
     let api_key = "b2c_1_bench".to_owned();
     let config = SandboxConfig {
         seed: opts.seed,
         categories: opts.categories,
-        products: opts.products,
+        products,
         api_key: api_key.clone(),
+        latency,
         ..SandboxConfig::default()
     };
     let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
@@ -131,16 +137,22 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
         concurrency: opts.concurrency,
         ..ProductSyncOptions::default()
     };
-    let interrupt = Interrupt::new();
     sync_categories(
         db,
         &client,
         DEFAULT_CATEGORIES_ENDPOINT,
         no_observer(),
-        &interrupt,
+        &Interrupt::new(),
     )
     .await?;
+    Ok((sandbox, client, sync_opts))
+}
 
+/// Runs every phase on `db` (fresh and migrated) against a fresh sandbox.
+pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Vec<Phase>> {
+    let backend = crate::db::backend_name(db.get_database_backend());
+    let (sandbox, client, sync_opts) = catalog(db, opts, opts.products, Duration::ZERO).await?;
+    let interrupt = Interrupt::new();
     let mut phases = Vec::new();
     for name in [
         "first sync (all created)",
@@ -177,44 +189,10 @@ pub async fn distant(
     latency: Duration,
 ) -> anyhow::Result<Phase> {
     let backend = crate::db::backend_name(db.get_database_backend());
-    let api_key = "b2c_1_bench".to_owned();
-    let config = SandboxConfig {
-        seed: opts.seed,
-        categories: opts.categories,
-        products: opts.distant_products,
-        api_key: api_key.clone(),
-        latency,
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
-    let key = ActiveKey {
-        id: None,
-        name: "bench".to_owned(),
-        secret: Secret::new(api_key),
-    };
-    let settings = B2bSettings {
-        base_url: sandbox.b2b_url(),
-        timeout: Duration::from_secs(60),
-        max_retries: 3,
-    };
-    let client = B2bClient::new(&settings, key)?;
-    let interrupt = Interrupt::new();
-    sync_categories(
-        db,
-        &client,
-        DEFAULT_CATEGORIES_ENDPOINT,
-        no_observer(),
-        &interrupt,
-    )
-    .await?;
-    let sync_opts = ProductSyncOptions {
-        page_size: opts.page_size,
-        concurrency: opts.concurrency,
-        ..ProductSyncOptions::default()
-    };
+    let (sandbox, client, sync_opts) = catalog(db, opts, opts.distant_products, latency).await?;
     reset_peak_rss();
     let started = Instant::now();
-    let report = sync_products(db, &client, &sync_opts, no_observer(), &interrupt).await?;
+    let report = sync_products(db, &client, &sync_opts, no_observer(), &Interrupt::new()).await?;
     let took = started.elapsed();
     sandbox.stop().await;
     let name = format!(

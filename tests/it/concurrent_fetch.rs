@@ -43,20 +43,33 @@ fn page_url(server: &MockServer, n: usize) -> String {
 /// Serves `pages` as DRF pages, each asked exactly once; page `n` answers after
 /// `delay(n)`.
 async fn mount_pages(server: &MockServer, pages: &[Vec<Value>], delay: impl Fn(usize) -> u64) {
+    mount_listing(server, pages, delay, Some(1)).await;
+}
+
+/// Serves `pages` as DRF pages, each asked `expect` times when given; page `n` answers
+/// after `delay(n)`.
+async fn mount_listing(
+    server: &MockServer,
+    pages: &[Vec<Value>],
+    delay: impl Fn(usize) -> u64,
+    expect: Option<u64>,
+) {
     let count: usize = pages.iter().map(Vec::len).sum();
     for (i, items) in pages.iter().enumerate() {
         let n = i + 1;
         let next = (n < pages.len()).then(|| page_url(server, n + 1));
-        Mock::given(path("/b2c/products/"))
+        let mock = Mock::given(path("/b2c/products/"))
             .and(query_param("page", n.to_string()))
             .respond_with(
                 ResponseTemplate::new(200)
                     .set_body_json(json!({"count": count, "next": next, "results": items}))
                     .set_delay(Duration::from_millis(delay(n))),
-            )
-            .expect(1)
-            .mount(server)
-            .await;
+            );
+        let mock = match expect {
+            Some(times) => mock.expect(times),
+            None => mock,
+        };
+        mock.mount(server).await;
     }
 }
 
@@ -194,21 +207,7 @@ async fn a_429_during_concurrent_fetching_still_brings_every_product(db: TestDb)
             .mount(&server)
             .await;
     }
-    let pages = listing(12, 2);
-    let count: usize = 24;
-    for (i, items) in pages.iter().enumerate() {
-        let n = i + 1;
-        let next = (n < pages.len()).then(|| page_url(&server, n + 1));
-        Mock::given(path("/b2c/products/"))
-            .and(query_param("page", n.to_string()))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"count": count, "next": next, "results": items})),
-            )
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
+    mount_pages(&server, &listing(12, 2), |_| 0).await;
 
     let report = sync_with(&conn, &b2b_client(&server.uri(), 3, 5000), 4)
         .await
@@ -341,20 +340,7 @@ async fn a_failing_page_stops_the_run_with_the_pages_before_it_committed(db: Tes
         .with_priority(1)
         .mount(&server)
         .await;
-    let pages = listing(10, 2);
-    let count = 20;
-    for (i, items) in pages.iter().enumerate() {
-        let n = i + 1;
-        let next = (n < pages.len()).then(|| page_url(&server, n + 1));
-        Mock::given(path("/b2c/products/"))
-            .and(query_param("page", n.to_string()))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"count": count, "next": next, "results": items})),
-            )
-            .mount(&server)
-            .await;
-    }
+    mount_listing(&server, &listing(10, 2), |_| 0, None).await;
     let client = b2b_client(&server.uri(), 0, 5000);
 
     let failed = sync_with(&conn, &client, 4).await;
