@@ -335,16 +335,26 @@ pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Resu
             "INSERT INTO external_products (product_id, external_id, external_sku, sync_status, content_hash, last_synced_at) VALUES (?, ?, ?, 'synced', ?, ?)",
         ),
     };
-    // The same loop for each backend's pool (sqlx types differ, the code does not).
+    // The same loop for each backend's pool (sqlx types differ, the code does not);
+    // MySQL has no RETURNING: there the product's id is the statement's last insert id.
+    macro_rules! product_id {
+        (returning, $query:expr, $tx:expr) => {{
+            let (id,): (i32,) = $query.fetch_one(&mut *$tx).await?;
+            id
+        }};
+        (last_insert_id, $query:expr, $tx:expr) => {
+            $query.execute(&mut *$tx).await?.last_insert_id()
+        };
+    }
     macro_rules! insert_all {
-        ($pool:expr) => {{
+        ($pool:expr, $how:ident, $query:ident, $sql:expr) => {{
             let mut tx = $pool.begin().await?;
             let mut start = 0;
             while start < opts.products {
                 let rows = floor_rows(&catalog, start);
                 let t = Instant::now();
                 for r in &rows {
-                    let (id,): (i32,) = sea_orm::sqlx::query_as(p)
+                    let product = sea_orm::sqlx::$query($sql)
                         .bind(&r.title)
                         .bind(&r.slug)
                         .bind(&r.description)
@@ -356,9 +366,8 @@ pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Resu
                         .bind(r.available)
                         .bind(&r.images)
                         .bind(now)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                        .bind(now);
+                    let id = product_id!($how, product, tx);
                     sea_orm::sqlx::query(e)
                         .bind(id)
                         .bind(r.external_id)
@@ -378,9 +387,15 @@ pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Resu
         }};
     }
     match backend {
-        DbBackend::Sqlite => insert_all!(db.get_sqlite_connection_pool()),
-        DbBackend::Postgres => insert_all!(db.get_postgres_connection_pool()),
-        other => anyhow::bail!("the floor is measured on SQLite and PostgreSQL, not {other:?}"),
+        DbBackend::Sqlite => insert_all!(db.get_sqlite_connection_pool(), returning, query_as, p),
+        DbBackend::Postgres => {
+            insert_all!(db.get_postgres_connection_pool(), returning, query_as, p)
+        }
+        DbBackend::MySql => {
+            let sql = p.trim_end_matches(" RETURNING id");
+            insert_all!(db.get_mysql_connection_pool(), last_insert_id, query, sql)
+        }
+        other => anyhow::bail!("no floor is measured on {other:?}"),
     }
     Ok(phase(
         crate::db::backend_name(backend),
@@ -428,7 +443,8 @@ fn floor_rows(catalog: &Catalog, start: usize) -> Vec<FloorRow> {
 }
 
 /// Opens a fresh, migrated benchmark database: a new SQLite file in `dir`, or a new
-/// database on the PostgreSQL server at `server_url` (dropped by [`drop_database`]).
+/// database on the PostgreSQL or MySQL server at `server_url` (dropped by
+/// [`drop_database`]).
 pub async fn fresh_database(
     server_url: Option<&str>,
     dir: &std::path::Path,
@@ -451,7 +467,7 @@ pub async fn fresh_database(
                 .execute_unprepared(&format!("CREATE DATABASE {db_name}"))
                 .await?;
             admin.close().await?;
-            let mut url = url::Url::parse(server).context("the PostgreSQL URL")?;
+            let mut url = url::Url::parse(server).context("the database server's URL")?;
             url.set_path(&format!("/{db_name}"));
             Ok((crate::db::open(url.as_str(), false).await?, Some(db_name)))
         }
@@ -461,8 +477,13 @@ pub async fn fresh_database(
 /// Drops a database made by [`fresh_database`] on `server_url`.
 pub async fn drop_database(server_url: &str, db_name: &str) -> anyhow::Result<()> {
     let admin = crate::db::connect(server_url, false).await?;
+    // PostgreSQL refuses to drop a database someone is still connected to, unless forced.
+    let force = match admin.get_database_backend() {
+        DbBackend::Postgres => " WITH (FORCE)",
+        _ => "",
+    };
     admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"))
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {db_name}{force}"))
         .await?;
     admin.close().await?;
     Ok(())

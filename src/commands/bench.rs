@@ -53,7 +53,10 @@ pub struct BenchArgs {
     /// Also measure on this PostgreSQL server (a fresh database is made and dropped)
     #[arg(long, env = "TEST_POSTGRES_URL")]
     pub postgres: Option<String>,
-    /// Only SQLite, even when TEST_POSTGRES_URL is set
+    /// Also measure on this MySQL/MariaDB server (a fresh database is made and dropped)
+    #[arg(long, env = "TEST_MYSQL_URL")]
+    pub mysql: Option<String>,
+    /// Only SQLite, even when TEST_POSTGRES_URL or TEST_MYSQL_URL is set
     #[arg(long)]
     pub sqlite_only: bool,
     /// One JSON array on stdout
@@ -75,10 +78,16 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
     };
     let dir = tempfile::tempdir()?;
     let mut servers: Vec<Option<String>> = vec![None];
-    if !args.sqlite_only
-        && let Some(pg) = args.postgres.clone().filter(|u| !u.is_empty())
-    {
-        servers.push(Some(pg));
+    if !args.sqlite_only {
+        let given = [&args.postgres, &args.mysql];
+        servers.extend(
+            given
+                .into_iter()
+                .flatten()
+                .filter(|u| !u.is_empty())
+                .cloned()
+                .map(Some),
+        );
     }
     let mut all: Vec<Phase> = Vec::new();
     for server in servers {

@@ -144,3 +144,53 @@ async fn bench_runs_at_a_small_size_and_prints_its_figures() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_measures_mysql_when_given_a_server() {
+    run_on(Backend::MySql, |db| async move {
+        let server = std::env::var("TEST_MYSQL_URL").expect("run_on(MySql) has a server");
+        let out = run(sagasync(&db)
+            .env_remove("TEST_POSTGRES_URL")
+            .env_remove("TEST_MYSQL_URL")
+            .args([
+                "bench",
+                "--products",
+                "200",
+                "--categories",
+                "10",
+                "--cerema-users",
+                "0",
+                "--ft-offers",
+                "0",
+                "--distant-products",
+                "0",
+                "--mysql",
+                &server,
+                "--json",
+            ]));
+        assert_ok(&out);
+        let phases: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let mysql: Vec<(&str, u64)> = phases
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|p| p["backend"] == "MySQL/MariaDB")
+            .map(|p| {
+                (
+                    p["phase"].as_str().unwrap_or("?"),
+                    p["items"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mysql,
+            vec![
+                ("floor: prepared inserts, one transaction", 200),
+                ("first sync (all created)", 200),
+                ("re-sync, nothing changed", 200),
+                ("re-sync, 10% changed", 200),
+            ]
+        );
+    })
+    .await;
+}

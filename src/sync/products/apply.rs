@@ -9,8 +9,8 @@ use entity::prelude::*;
 use entity::product;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set,
 };
 
 use super::super::page::{PageWrite, Written, write_page};
@@ -108,7 +108,6 @@ pub(super) async fn apply_page(
         mark_error(txn, *link, state.run_id, reason).await?;
     }
     let mut writer = Products {
-        backend: txn.get_database_backend(),
         state,
         existing: &mut existing,
         slugs: &mut slugs,
@@ -138,7 +137,6 @@ pub(super) async fn apply_page(
 /// Writes a batch's products: in a few statements (multi-row inserts for new products,
 /// plain updates for changed ones), else product by product.
 struct Products<'a> {
-    backend: DbBackend,
     state: &'a mut State,
     existing: &'a mut HashMap<i64, Mapping>,
     slugs: &'a mut HashSet<String>,
@@ -148,13 +146,11 @@ struct Products<'a> {
 impl PageWrite for Products<'_> {
     type Item = Work;
 
-    /// Not when a product brings a category to create, nor on MySQL (it has no
-    /// RETURNING to pair new rows with their ids).
+    /// Not when a product brings a category to create.
     fn batchable(&self, work: &[Work]) -> bool {
-        let needs_category = work
+        !work
             .iter()
-            .any(|w| matches!(w.plan, CategoryPlan::Create { .. }));
-        !needs_category && self.backend != DbBackend::MySql
+            .any(|w| matches!(w.plan, CategoryPlan::Create { .. }))
     }
 
     async fn all(&mut self, txn: &DatabaseTransaction, work: &[Work]) -> Result<Written, DbErr> {

@@ -10,7 +10,7 @@ use entity::product;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryTrait, Set, Statement,
+    QuerySelect, QueryTrait, Set, Statement,
 };
 use serde_json::json;
 
@@ -61,43 +61,72 @@ pub(super) async fn insert_new(
         order.push(Step::Links(n - 1));
     }
     let mut ids: HashMap<String, i32> = HashMap::new();
-    let mut build = |step: Step, ids: &HashMap<String, i32>| -> Result<Statement, DbErr> {
-        match step {
-            Step::Products(i) => {
-                let chunk = product_chunks[i].take().unwrap_or_default();
-                // Only `id` and `slug` come back: decoding whole rows would cost more
-                // than the insert. RETURNING's order is unspecified: rows are paired
-                // with their links by unique slug.
-                let mut insert = Product::insert_many(chunk).into_query();
-                insert.returning(
-                    Query::returning().columns([product::Column::Id, product::Column::Slug]),
-                );
-                Ok(backend.build(&insert))
-            }
-            Step::Links(i) => {
-                let mut rows = Vec::new();
-                for (link, slug) in link_chunks[i].take().unwrap_or_default() {
-                    let product_id = *ids
-                        .get(&slug)
-                        .ok_or_else(|| DbErr::Custom(format!("no id for {slug}")))?;
-                    rows.push(external_product::ActiveModel {
-                        product_id: Set(product_id),
-                        ..link
-                    });
+    // A step's statement, and on MySQL the query that finds the rows a products insert
+    // made (what RETURNING gives elsewhere).
+    let mut build =
+        |step: Step, ids: &HashMap<String, i32>| -> Result<(Statement, Option<Statement>), DbErr> {
+            match step {
+                Step::Products(i) => {
+                    let chunk = product_chunks[i].take().unwrap_or_default();
+                    let returned = [product::Column::Id, product::Column::Slug];
+                    if backend == DbBackend::MySql {
+                        // No RETURNING on MySQL: the new rows are found by their unique
+                        // slugs, in the same transaction, right after the insert.
+                        let slugs: Vec<String> = chunk
+                            .iter()
+                            .filter_map(|p| match &p.slug {
+                                sea_orm::ActiveValue::Set(s) => Some(s.clone()),
+                                _ => None,
+                            })
+                            .collect();
+                        let insert = Product::insert_many(chunk).into_query();
+                        let select = Product::find()
+                            .select_only()
+                            .columns(returned)
+                            .filter(product::Column::Slug.is_in(slugs))
+                            .build(backend);
+                        return Ok((backend.build(&insert), Some(select)));
+                    }
+                    // Only `id` and `slug` come back: decoding whole rows would cost more
+                    // than the insert. RETURNING's order is unspecified: rows are paired
+                    // with their links by unique slug.
+                    let mut insert = Product::insert_many(chunk).into_query();
+                    insert.returning(Query::returning().columns(returned));
+                    Ok((backend.build(&insert), None))
                 }
-                Ok(backend.build(&ExternalProduct::insert_many(rows).into_query()))
+                Step::Links(i) => {
+                    let mut rows = Vec::new();
+                    for (link, slug) in link_chunks[i].take().unwrap_or_default() {
+                        let product_id = *ids
+                            .get(&slug)
+                            .ok_or_else(|| DbErr::Custom(format!("no id for {slug}")))?;
+                        rows.push(external_product::ActiveModel {
+                            product_id: Set(product_id),
+                            ..link
+                        });
+                    }
+                    Ok((
+                        backend.build(&ExternalProduct::insert_many(rows).into_query()),
+                        None,
+                    ))
+                }
             }
-        }
-    };
+        };
     let mut next = order.first().map(|s| build(*s, &ids)).transpose()?;
     for (k, step) in order.iter().enumerate() {
-        let Some(statement) = next.take() else { break };
+        let Some((statement, find)) = next.take() else {
+            break;
+        };
         let upcoming = order.get(k + 1).copied();
         let (ran, built) = futures::join!(
             async {
-                match step {
-                    Step::Products(_) => txn.query_all_raw(statement).await.map(Some),
-                    Step::Links(_) => txn.execute_raw(statement).await.map(|_| None),
+                match (step, find) {
+                    (Step::Products(_), None) => txn.query_all_raw(statement).await.map(Some),
+                    (Step::Products(_), Some(find)) => {
+                        txn.execute_raw(statement).await?;
+                        txn.query_all_raw(find).await.map(Some)
+                    }
+                    (Step::Links(_), _) => txn.execute_raw(statement).await.map(|_| None),
                 }
             },
             async { upcoming.map(|s| build(s, &ids)).transpose() }
