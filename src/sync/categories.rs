@@ -12,11 +12,11 @@ use entity::{category, external_category};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, Iterable, QueryFilter, QuerySelect, Set,
+    DbBackend, DbErr, EntityTrait, Iterable, QueryFilter, Set,
 };
 use serde_json::{Value, json};
 
-use super::page::{IN_CHUNK, PageWrite, Written, insert_chunks, write_page};
+use super::page::{PageWrite, Written, insert_chunks, taken, write_page};
 use super::run::{Run, save_figures, save_issues};
 use super::slug::{slugify, with_suffix};
 use super::{Interrupt, ItemIssue, Observer, Progress, RunError, RunReport, Stats};
@@ -383,7 +383,7 @@ async fn insert_categories(
     }
     let now = Utc::now();
     let bases: Vec<String> = records.iter().map(|r| slugify(&r.name)).collect();
-    let mut taken = taken_category_slugs(txn, &bases).await?;
+    let mut taken = taken::<Category>(txn, category::Column::Slug, &bases).await?;
     let mut rows = Vec::with_capacity(records.len());
     let mut by_slug: HashMap<String, &CategoryRecord> = HashMap::with_capacity(records.len());
     for (rec, base) in records.iter().zip(bases) {
@@ -432,25 +432,6 @@ async fn insert_categories(
             Ok((mapping.external_id, (Known { mapping, category }, true)))
         })
         .collect()
-}
-
-/// The slugs among `candidates` that categories already have.
-async fn taken_category_slugs(
-    txn: &DatabaseTransaction,
-    candidates: &[String],
-) -> Result<HashSet<String>, DbErr> {
-    let mut out = HashSet::new();
-    for chunk in candidates.chunks(IN_CHUNK) {
-        let rows: Vec<String> = Category::find()
-            .select_only()
-            .column(category::Column::Slug)
-            .filter(category::Column::Slug.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
 }
 
 fn category_row(rec: &CategoryRecord, slug: String, now: DateTime<Utc>) -> category::ActiveModel {

@@ -101,6 +101,28 @@ pub fn content_hash(raw: &Value) -> String {
 /// Values per `IN (...)` list: a transaction's items in one statement (SQLite binds at
 /// most 32,766 parameters, PostgreSQL 65,535).
 pub const IN_CHUNK: usize = 10_000;
+/// The values among `candidates` that `column` of `E` already holds (slugs taken), in
+/// [`IN_CHUNK`] lists.
+pub async fn taken<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    candidates: &[String],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let mut out = std::collections::HashSet::new();
+    for chunk in candidates.chunks(IN_CHUNK) {
+        let rows: Vec<String> = E::find()
+            .select_only()
+            .column(column)
+            .filter(column.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 /// Most parameters one SQLite statement binds (`SQLITE_MAX_VARIABLE_NUMBER` since 3.32).
 pub const SQLITE_MAX_PARAMS: usize = 32_766;
 /// Most parameters one PostgreSQL or MySQL statement binds (a 16-bit count on the wire).

@@ -13,7 +13,7 @@ use sea_orm::{
     QueryFilter, QuerySelect, Set,
 };
 
-use super::super::page::{PageWrite, Written, write_page};
+use super::super::page::{PageWrite, Written, taken, write_page};
 use super::super::run::save_issues;
 use super::super::slug::with_suffix;
 use super::super::{ItemIssue, Stats};
@@ -55,24 +55,6 @@ pub(super) async fn existing_mappings(
     Ok(out)
 }
 
-pub(super) async fn taken_slugs(
-    db: &impl ConnectionTrait,
-    candidates: Vec<String>,
-) -> Result<HashSet<String>, DbErr> {
-    let mut out = HashSet::new();
-    for chunk in candidates.chunks(IN_CHUNK) {
-        let rows = Product::find()
-            .select_only()
-            .column(product::Column::Slug)
-            .filter(product::Column::Slug.is_in(chunk.iter().cloned()))
-            .into_tuple::<String>()
-            .all(db)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
 /// Applies a batch of items in `txn`: in one savepoint, else each item in a savepoint of
 /// its own. A batch once begun is finished (at most [`super::MAX_ITEMS_PER_BATCH`]
 /// items), Ctrl-C or not: the position that commits with it is past all of its pages.
@@ -91,7 +73,7 @@ pub(super) async fn apply_page(
             _ => None,
         })
         .collect();
-    let mut slugs = taken_slugs(txn, candidates).await?;
+    let mut slugs = taken::<Product>(txn, product::Column::Slug, &candidates).await?;
     let Planned {
         total,
         unchanged,
