@@ -382,7 +382,39 @@ async fn a_failing_page_stops_the_run_with_the_pages_before_it_committed(db: Tes
     );
 }
 
+async fn a_page_asked_ahead_that_redirects_to_another_host_sends_it_nothing(db: TestDb) {
+    let conn = db.open().await;
+    let foreign = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .expect(0)
+        .mount(&foreign)
+        .await;
+    let server = MockServer::start().await;
+    Mock::given(path("/b2c/products/"))
+        .and(query_param("page", "3"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "Location",
+            format!("{}/b2c/products/?page=3", foreign.uri()),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_listing(&server, &listing(4, 2), |_| 0, None).await;
+
+    let failed = sync_with(&conn, &b2b_client(&server.uri(), 0, 5000), 4).await;
+
+    let err = failed.expect_err("a redirect off the origin stops the run");
+    assert!(err.to_string().contains(&foreign.uri()), "{err}");
+    assert_eq!(
+        stored_ids(&conn).await,
+        vec![1, 2, 3, 4],
+        "pages 1 and 2 are kept"
+    );
+}
+
 on_every_backend!(
+    a_page_asked_ahead_that_redirects_to_another_host_sends_it_nothing,
     pages_fetched_at_once_are_applied_in_order_as_a_sequential_sync_would,
     a_429_during_concurrent_fetching_still_brings_every_product,
     a_listing_whose_next_leaves_page_numbers_falls_back_and_completes,
