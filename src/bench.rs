@@ -222,6 +222,7 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
     let client = CeremaClient::new(&sandbox.cerema_settings(Duration::from_secs(60)))?;
     let sync_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
+        concurrency: crate::sync::cerema::DEFAULT_CONCURRENCY,
         max_pages: None,
         restart: false,
     };

@@ -2,17 +2,15 @@
 //! `count`) before it is given; it may ask pages ahead of their `next` links, a few at
 //! a time, and still gives them in listing order.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use bytes::Bytes;
 use url::Url;
 
 use super::client::{B2bClient, B2bError};
 use super::parse::{self, ProductPage};
-use crate::http::{FetchError, Links, PageNumbers, Window, decode_json};
+use crate::http::{Ahead, FetchError, Links, decode_json};
 
 /// A cursor over the product pages. Owns its client, so it can run in a task of its own.
+/// It may ask pages ahead of their `next` links ([`Ahead`]).
 #[derive(Debug)]
 pub struct ProductPages {
     client: B2bClient,
@@ -23,155 +21,7 @@ pub struct ProductPages {
     /// Items received by the pages before the next one.
     received: u64,
     /// The pages asked ahead of `next`.
-    ahead: Ahead,
-}
-
-/// The pages asked before their `next` link is read: once the cursor's first page
-/// shows DRF page numbers ([`PageNumbers`]) and a `count`, the following pages up to
-/// the last one `count` implies are asked, at most [`Window::size`] at a time. Each is
-/// only used if the previous page's `next` turns out to be its URL; any other `next`
-/// drops them all and the cursor follows `next` one page at a time from there.
-#[derive(Debug)]
-struct Ahead {
-    mode: Mode,
-    /// Asked, in listing order: a page is taken from the front only.
-    queue: VecDeque<Asked>,
-    window: Arc<Mutex<Window>>,
-}
-
-#[derive(Debug)]
-enum Mode {
-    /// The cursor's first page is not read yet.
-    Undecided,
-    /// Pages `launch..=last` are still to be asked.
-    Numbered {
-        numbers: PageNumbers,
-        launch: u64,
-        last: u64,
-    },
-    /// Follow `next`, one page at a time.
-    Sequential,
-}
-
-/// A page asked ahead: its URL and the task fetching and reading it.
-#[derive(Debug)]
-struct Asked {
-    url: Url,
-    task: AbortOnDrop,
-}
-
-/// A page's fetch, stopped when the page is no longer wanted.
-#[derive(Debug)]
-struct AbortOnDrop(tokio::task::JoinHandle<Result<ProductPage, B2bError>>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-fn lock(window: &Mutex<Window>) -> std::sync::MutexGuard<'_, Window> {
-    window.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Ahead {
-    fn new(max: usize) -> Ahead {
-        let max = max.max(1);
-        Ahead {
-            mode: if max == 1 {
-                Mode::Sequential
-            } else {
-                Mode::Undecided
-            },
-            queue: VecDeque::new(),
-            window: Arc::new(Mutex::new(Window::new(max))),
-        }
-    }
-
-    /// The page at `url`, when it was asked ahead; otherwise every page asked is
-    /// dropped and, past the first page, the listing is followed one page at a time.
-    fn take(&mut self, url: &Url) -> Option<AbortOnDrop> {
-        if self.queue.front().is_some_and(|a| a.url == *url) {
-            return self.queue.pop_front().map(|a| a.task);
-        }
-        if matches!(self.mode, Mode::Numbered { .. }) {
-            tracing::info!(
-                "the listing's next page {url} is not the one its page numbers predicted: \
-                 following `next` one page at a time"
-            );
-            self.mode = Mode::Sequential;
-        }
-        self.queue.clear();
-        None
-    }
-
-    /// After the cursor's first page (at `url`, `received` items so far with it):
-    /// ask the pages ahead when its `next` shows page numbers and it gives a `count`.
-    fn plan(&mut self, url: &Url, page: &NumberedPage, received: u64) {
-        if !matches!(self.mode, Mode::Undecided) {
-            return;
-        }
-        self.mode = Mode::Sequential;
-        let items = page.page.items.len() as u64;
-        let (Some(next), Some(count)) = (page.next_url.as_deref(), page.page.count) else {
-            return;
-        };
-        let Some((numbers, launch)) = Url::parse(next)
-            .ok()
-            .and_then(|next| PageNumbers::from_link(url, &next))
-        else {
-            tracing::debug!("`next` has no page number to predict: one page at a time");
-            return;
-        };
-        if items == 0 {
-            return;
-        }
-        let pages_left = count.saturating_sub(received).div_ceil(items);
-        if pages_left > 0 {
-            let last = launch.saturating_add(pages_left - 1);
-            self.mode = Mode::Numbered {
-                numbers,
-                launch,
-                last,
-            };
-        }
-    }
-
-    /// Asks pages ahead until the window is full or the last page is asked.
-    fn fill(&mut self, client: &B2bClient, links: &Links) {
-        let Mode::Numbered {
-            numbers,
-            launch,
-            last,
-        } = &mut self.mode
-        else {
-            return;
-        };
-        while *launch <= *last && self.queue.len() < lock(&self.window).size() {
-            let url = numbers.url(*launch);
-            if links.check(&url).is_err() {
-                return;
-            }
-            *launch += 1;
-            let request = lock(&self.window).launch();
-            let (client, window, asked) = (client.clone(), self.window.clone(), url.clone());
-            let task = tokio::spawn(async move {
-                let shown = asked.as_str();
-                let busy = || lock(&window).busy(request);
-                let page = client
-                    .get_noting_busy(&asked, |body| read_product_page(shown, body), busy)
-                    .await;
-                if page.is_ok() {
-                    lock(&window).done(request);
-                }
-                page
-            });
-            self.queue.push_back(Asked {
-                url,
-                task: AbortOnDrop(task),
-            });
-        }
-    }
+    ahead: Ahead<ProductPage, B2bError>,
 }
 
 /// A products page from its body. Items stay raw slices of the body; a body the fast
@@ -225,12 +75,12 @@ impl ProductPages {
 
     /// Pages asked at once now (the window shrinks while the API says it is busy).
     pub fn window(&self) -> usize {
-        lock(&self.ahead.window).size()
+        self.ahead.window()
     }
 
     /// How many times the API's 429/5xx answers halved the window.
     pub fn slowdowns(&self) -> u32 {
-        lock(&self.ahead.window).cuts()
+        self.ahead.slowdowns()
     }
 
     /// The next page, `None` after the last one. After an error, `None` too.
@@ -239,12 +89,23 @@ impl ProductPages {
         let page = self.fetch(url.clone()).await;
         match &page {
             Ok(page) => {
-                self.ahead.plan(&url, page, self.received);
-                self.ahead.fill(&self.client, &self.links);
+                let items = page.page.items.len() as u64;
+                let next = self.next.as_ref();
+                let count = page.page.count;
+                self.ahead.plan(&url, next, count, items, self.received);
+                let client = &self.client;
+                self.ahead.fill(&self.links, |url, pace| {
+                    let client = client.clone();
+                    async move {
+                        let shown = url.as_str();
+                        let read = |body: &Bytes| read_product_page(shown, body);
+                        client.get_noting_busy(&url, read, || pace.busy()).await
+                    }
+                });
             }
             Err(_) => {
                 self.next = None;
-                self.ahead.queue.clear();
+                self.ahead.clear();
             }
         }
         Some(page)
@@ -254,16 +115,10 @@ impl ProductPages {
         self.links.fetching(&url)?;
         let shown = url.as_str();
         let page = match self.ahead.take(&url) {
-            Some(mut asked) => match (&mut asked.0).await {
-                Ok(page) => page?,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(e) => {
-                    return Err(B2bError::Shape {
-                        url: url.to_string(),
-                        reason: format!("the page's fetch was stopped: {e}"),
-                    });
-                }
-            },
+            Some(asked) => asked.outcome().await.map_err(|reason| B2bError::Shape {
+                url: url.to_string(),
+                reason,
+            })??,
             None => {
                 self.client
                     .get_parsed(&url, |body| read_product_page(shown, body))

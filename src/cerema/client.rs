@@ -3,8 +3,10 @@
 //! them), and `next` links cleaned of their known quirks and followed (like redirects)
 //! only on the configured host.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -12,8 +14,8 @@ use url::Url;
 
 use super::parse::{self, Page};
 use crate::http::{
-    FetchError, ForeignLink, HttpOptions, LinkError, LinkLoop, Links, Transport, decode_json,
-    with_reauth,
+    Ahead, FetchError, ForeignLink, HttpOptions, LinkError, LinkLoop, Links, Transport,
+    decode_json, with_reauth,
 };
 use crate::secret::Secret;
 
@@ -96,13 +98,14 @@ pub enum CeremaError {
     Shape { url: String, reason: String },
 }
 
-/// A client bound to one base URL and one identity.
+/// A client bound to one base URL and one identity. Its clones share the token.
+#[derive(Clone)]
 pub struct CeremaClient {
     transport: Transport,
     base: Url,
     auth: CeremaAuth,
     /// The `Authorization` value in use (obtained at the first request when logging in).
-    header: Mutex<Option<HeaderValue>>,
+    header: Arc<Mutex<Option<HeaderValue>>>,
 }
 
 impl std::fmt::Debug for CeremaClient {
@@ -186,7 +189,7 @@ impl CeremaClient {
             transport,
             base,
             auth: settings.auth.clone(),
-            header: Mutex::new(header),
+            header: Arc::new(Mutex::new(header)),
         })
     }
 
@@ -211,14 +214,10 @@ impl CeremaClient {
             })
     }
 
-    /// The pages of a listing, from its first.
-    pub fn pages(&self, kind: CeremaKind) -> Result<CeremaPages<'_>, CeremaError> {
-        Ok(CeremaPages {
-            client: self,
-            next: Some(self.first_page(kind)?),
-            links: links(&self.base),
-            number: 1,
-        })
+    /// The pages of a listing, from its first, one at a time until
+    /// [`CeremaPages::concurrency`] says otherwise.
+    pub fn pages(&self, kind: CeremaKind) -> Result<CeremaPages, CeremaError> {
+        Ok(CeremaPages::new(self.clone(), self.first_page(kind)?, 1))
     }
 
     /// The pages of a listing from `next` (a link an earlier page gave, cleaned and
@@ -228,14 +227,9 @@ impl CeremaClient {
         kind: CeremaKind,
         next: &str,
         number: u32,
-    ) -> Result<CeremaPages<'_>, CeremaError> {
+    ) -> Result<CeremaPages, CeremaError> {
         let url = clean_next(&self.base, &self.first_page(kind)?, next)?;
-        Ok(CeremaPages {
-            client: self,
-            next: Some(url),
-            links: links(&self.base),
-            number,
-        })
+        Ok(CeremaPages::new(self.clone(), url, number))
     }
 
     /// POSTs `body` to `{base}/{path}`, with retries.
@@ -292,10 +286,12 @@ impl CeremaClient {
         }
     }
 
-    /// The `Authorization` header, logging in first when needed (or again, `renew`).
-    async fn authorization(&self, renew: bool) -> Result<HeaderValue, CeremaError> {
+    /// The `Authorization` header, logging in first when needed, or again when the
+    /// header held is `stale` (a request sent with it was answered 401). Pages asked at
+    /// once that all meet an expired token log in once: the others find a new header.
+    async fn authorization(&self, stale: Option<&HeaderValue>) -> Result<HeaderValue, CeremaError> {
         let mut header = self.header.lock().await;
-        if let (Some(h), false) = (header.as_ref(), renew) {
+        if let Some(h) = header.as_ref().filter(|h| Some(*h) != stale) {
             return Ok(h.clone());
         }
         let value = match &self.auth {
@@ -310,7 +306,12 @@ impl CeremaClient {
 
     /// One page, fetched and parsed inside the retries: a 200 that is not a page (an
     /// HTML maintenance page, a cut answer, JSON of another shape) is fetched again.
-    async fn get_once(&self, url: &Url, auth: HeaderValue) -> Result<Page, FetchError> {
+    async fn get_once(
+        &self,
+        url: &Url,
+        auth: HeaderValue,
+        how: &Asking<'_>,
+    ) -> Result<Page, FetchError> {
         let shown = url.as_str();
         let transport = &self.transport;
         transport
@@ -321,7 +322,14 @@ impl CeremaClient {
                     .header(AUTHORIZATION, auth.clone())
                     .header(ACCEPT, "application/json");
                 async move {
-                    let (_, _, body) = transport.send(request, shown).await?;
+                    if let Some(spacing) = how.spacing {
+                        spacing.until_ready().await;
+                    }
+                    let sent = transport.send(request, shown).await;
+                    if sent.as_ref().err().is_some_and(FetchError::is_busy) {
+                        (how.busy)();
+                    }
+                    let (_, _, body) = sent?;
                     parse::page(decode_json(shown, &body)?)
                         .map_err(|reason| FetchError::shape(shown, reason))
                 }
@@ -332,14 +340,28 @@ impl CeremaClient {
     /// GETs one page of a listing (on the base's origin), with retries. With a username
     /// and password, a 401 logs in again once.
     pub async fn page(&self, url: &Url) -> Result<Page, CeremaError> {
+        let how = Asking {
+            spacing: None,
+            busy: &|| {},
+        };
+        self.page_asked(url, &how).await
+    }
+
+    /// [`CeremaClient::page`], each request (retries too) sent after `how.spacing` lets
+    /// it, and `how.busy` called at each answer that says the API is overloaded.
+    async fn page_asked(&self, url: &Url, how: &Asking<'_>) -> Result<Page, CeremaError> {
         links(&self.base).check(url)?;
         let renewable = matches!(self.auth, CeremaAuth::Credentials { .. });
+        let first = self.authorization(None).await?;
+        let first = &first;
         let result = with_reauth(renewable, |renew| async move {
-            if renew {
+            let auth = if renew {
                 tracing::info!("the Cerema token expired: logging in again");
-            }
-            let auth = self.authorization(renew).await?;
-            Ok::<_, CeremaError>(self.get_once(url, auth).await)
+                self.authorization(Some(first)).await?
+            } else {
+                first.clone()
+            };
+            Ok::<_, CeremaError>(self.get_once(url, auth, how).await)
         })
         .await?;
         result.map_err(|e| match e {
@@ -363,16 +385,39 @@ impl CeremaClient {
     }
 }
 
+/// How a page is asked: after the spacing between requests lets it, telling `busy`
+/// of each answer that says the API is overloaded.
+struct Asking<'a> {
+    spacing: Option<&'a DefaultDirectRateLimiter>,
+    busy: &'a (dyn Fn() + Send + Sync),
+}
+
 /// A cursor over the pages of a listing: `next` cleaned of its quirks, followed only on
-/// the base's origin, and never to a page already fetched.
-#[derive(Debug)]
-pub struct CeremaPages<'a> {
-    client: &'a CeremaClient,
+/// the base's origin, and never to a page already fetched. It may ask pages ahead of
+/// their `next` links ([`Ahead`]) and still gives them in listing order.
+pub struct CeremaPages {
+    client: CeremaClient,
     next: Option<Url>,
     /// The origin pages must be on, and the pages fetched.
     links: Links,
     /// The number of the next page.
     number: u32,
+    /// Items received by the pages before the next one.
+    received: u64,
+    /// The least time between the starts of two requests, shared by the pages asked.
+    spacing: Option<Arc<DefaultDirectRateLimiter>>,
+    /// Pages the cursor may ask ahead in all (`--max-pages`).
+    most: Option<u64>,
+    ahead: Ahead<Page, CeremaError>,
+}
+
+impl std::fmt::Debug for CeremaPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CeremaPages")
+            .field("next", &self.next.as_ref().map(Url::as_str))
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One page of a listing.
@@ -384,16 +429,114 @@ pub struct NumberedPage {
     pub next_url: Option<String>,
 }
 
-impl CeremaPages<'_> {
+impl CeremaPages {
+    fn new(client: CeremaClient, url: Url, number: u32) -> CeremaPages {
+        CeremaPages {
+            links: links(&client.base),
+            client,
+            next: Some(url),
+            number,
+            received: 0,
+            spacing: None,
+            most: None,
+            ahead: Ahead::new(1),
+        }
+    }
+
+    /// The same cursor, `received` items already read before its first page (a resumed
+    /// listing): what tells how many pages `count` leaves.
+    pub fn after_received(mut self, received: u64) -> Self {
+        self.received = received;
+        self
+    }
+
+    /// The same cursor asking up to `pages` pages at once (1: one after the other).
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.ahead = Ahead::new(pages);
+        self
+    }
+
+    /// The same cursor leaving at least `gap` between the starts of two requests,
+    /// whichever page they ask (zero: no spacing).
+    pub fn spaced(mut self, gap: Duration) -> Self {
+        self.spacing = Quota::with_period(gap).map(|q| Arc::new(RateLimiter::direct(q)));
+        self
+    }
+
+    /// The same cursor giving at most `pages` pages: it asks none past them.
+    pub fn at_most(mut self, pages: u32) -> Self {
+        self.most = Some(u64::from(pages));
+        self
+    }
+
+    /// Pages asked at once now (the window shrinks while the API says it is busy).
+    pub fn window(&self) -> usize {
+        self.ahead.window()
+    }
+
+    /// How many times the API's 429/5xx answers halved the window.
+    pub fn slowdowns(&self) -> u32 {
+        self.ahead.slowdowns()
+    }
+
     /// The next page, `None` after the last one (and after an error).
     pub async fn next_page(&mut self) -> Option<Result<NumberedPage, CeremaError>> {
         let url = self.next.take()?;
-        Some(self.fetch(url).await)
+        let page = self.fetch(url.clone()).await;
+        match &page {
+            Ok(page) => {
+                let items = page.page.results.len() as u64;
+                let (next, count) = (self.next.as_ref(), page.page.count);
+                // Pages past `--max-pages` are not asked: the count is cut to them.
+                let count = match (count, self.most) {
+                    (Some(c), Some(most)) => Some(
+                        c.min(
+                            self.received
+                                .saturating_add(most.saturating_sub(1).saturating_mul(items)),
+                        ),
+                    ),
+                    (count, _) => count,
+                };
+                self.ahead.plan(&url, next, count, items, self.received);
+                let (client, spacing) = (&self.client, &self.spacing);
+                self.ahead.fill(&self.links, |url, pace| {
+                    let (client, spacing) = (client.clone(), spacing.clone());
+                    async move {
+                        let busy = move || pace.busy();
+                        let how = Asking {
+                            spacing: spacing.as_deref(),
+                            busy: &busy,
+                        };
+                        client.page_asked(&url, &how).await
+                    }
+                });
+            }
+            Err(_) => {
+                self.next = None;
+                self.ahead.clear();
+            }
+        }
+        Some(page)
     }
 
     async fn fetch(&mut self, url: Url) -> Result<NumberedPage, CeremaError> {
         self.links.fetching(&url)?;
-        let page = self.client.page(&url).await?;
+        let page = match self.ahead.take(&url) {
+            Some(asked) => asked
+                .outcome()
+                .await
+                .map_err(|reason| CeremaError::Shape {
+                    url: url.to_string(),
+                    reason,
+                })??,
+            None => {
+                let how = Asking {
+                    spacing: self.spacing.as_deref(),
+                    busy: &|| {},
+                };
+                self.client.page_asked(&url, &how).await?
+            }
+        };
         if let Some(next) = page.next.as_deref() {
             let next = clean_next(&self.client.base, &url, next)?;
             self.links.next(&next)?;
@@ -401,6 +544,7 @@ impl CeremaPages<'_> {
         }
         let number = self.number;
         self.number += 1;
+        self.received += page.results.len() as u64;
         Ok(NumberedPage {
             number,
             page,

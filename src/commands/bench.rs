@@ -40,7 +40,7 @@ pub struct BenchArgs {
     #[arg(
         long,
         default_value_t = DEFAULT_CONCURRENCY,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64)
+        value_parser = super::values::concurrency
     )]
     pub concurrency: usize,
     /// Products of the distant API phases, a smaller catalog than --products since they

@@ -17,10 +17,12 @@ use super::report::{
     ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, STATS_HEADER, issue_lines, more_issues_line, render,
     stats_row,
 };
-use super::values::{retries, timeout_secs};
+use super::values::{concurrency, retries, timeout_secs};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
 use crate::secret::Secret;
-use crate::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
+use crate::sync::cerema::{
+    CeremaReport, CeremaSyncOptions, DEFAULT_CONCURRENCY, export, sync_cerema,
+};
 use crate::sync::{Interrupt, RunReport, RunStatusKind};
 
 #[derive(Debug, Args)]
@@ -128,9 +130,19 @@ pub struct CeremaSyncArgs {
     /// users, structures, or all (structures first)
     #[arg(value_enum, default_value_t = SyncWhat::All)]
     pub what: SyncWhat,
-    /// Seconds to wait between two pages (0 for none)
+    /// Least seconds between the starts of two page requests (0 for none)
     #[arg(long, default_value = "0.5", value_parser = delay_secs)]
     pub delay: f64,
+    /// Pages asked at once when `next` links show page numbers (halved while the API
+    /// answers 429/5xx; 1: one page after the other)
+    #[arg(
+        long,
+        env = "CEREMA_CONCURRENCY",
+        default_value_t = DEFAULT_CONCURRENCY,
+        value_parser = concurrency,
+        value_name = "PAGES"
+    )]
+    pub concurrency: usize,
     /// Stop after this many pages; the next run continues from there
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pages: Option<u32>,
@@ -201,6 +213,7 @@ async fn run_sync(args: CeremaSyncArgs, ctx: &Context) -> anyhow::Result<ExitCod
     let db = ctx.open_db().await?;
     let opts = CeremaSyncOptions {
         delay: Duration::from_secs_f64(args.delay),
+        concurrency: args.concurrency,
         max_pages: args.max_pages,
         restart: args.restart,
     };

@@ -113,6 +113,7 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let cerema = CeremaClient::new(&sandbox.cerema_settings(Duration::from_secs(30)))?;
     let cerema_opts = CeremaSyncOptions {
         delay: Duration::ZERO,
+        concurrency: crate::sync::cerema::DEFAULT_CONCURRENCY,
         max_pages: None,
         restart: false,
     };

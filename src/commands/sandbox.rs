@@ -84,8 +84,8 @@ pub struct SandboxArgs {
     /// Share of answers that are an HTML error page with status 200
     #[arg(long, default_value_t = 0.0)]
     pub fault_html: f64,
-    /// Each page of the B2B products and categories answers after this many
-    /// milliseconds, as a distant API would
+    /// Each page of the B2B products and categories and of the Cerema listings answers
+    /// after this many milliseconds, as a distant API would
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
 }

@@ -42,7 +42,7 @@ pub struct SyncProductsArgs {
         long,
         env = "B2B_CONCURRENCY",
         default_value_t = DEFAULT_CONCURRENCY,
-        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64),
+        value_parser = super::values::concurrency,
         value_name = "PAGES"
     )]
     pub concurrency: usize,

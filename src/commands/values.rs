@@ -7,6 +7,8 @@ const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 /// Most retries accepted for one request: with the backoff capped at two minutes, more
 /// would hang a run for hours on a dead upstream.
 const MAX_RETRIES: u32 = 20;
+/// Most pages of one listing asked at once.
+const MAX_CONCURRENCY: usize = 64;
 /// Largest body cap accepted, in MiB.
 const MAX_RESPONSE_MB: u64 = 4096;
 
@@ -29,6 +31,17 @@ pub fn retries(s: &str) -> Result<u32, String> {
         Ok(n) if n <= MAX_RETRIES => Ok(n),
         _ => Err(format!(
             "must be a whole number of retries from 0 to {MAX_RETRIES}"
+        )),
+    }
+}
+
+/// Pages of a listing asked at once: a whole number from 1 to [`MAX_CONCURRENCY`]. Used
+/// by every `--concurrency`.
+pub fn concurrency(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number of pages from 1 to {MAX_CONCURRENCY}"
         )),
     }
 }

@@ -1,7 +1,14 @@
 //! What lets a listing be fetched ahead of its `next` links: the page numbers its links
-//! show ([`PageNumbers`]) and how many pages may be asked at once ([`Window`]).
+//! show ([`PageNumbers`]), how many pages may be asked at once ([`Window`]), and the
+//! pages asked ahead themselves ([`Ahead`]), which every DRF listing's cursor uses.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use url::Url;
+
+use super::Links;
 
 /// The pages of a listing numbered by a `page` query parameter (Django REST
 /// framework's `PageNumberPagination`): once a page's `next` is that page's URL with
@@ -27,6 +34,11 @@ fn page_segment(query: &str) -> Option<(usize, u64)> {
     found
 }
 
+/// Whether a URL's query names `page` at all.
+fn has_page(url: &Url) -> bool {
+    url.query_pairs().any(|(k, _)| k == "page")
+}
+
 /// A query's parameters other than `page`, decoded and sorted: equal for two pages of
 /// one listing, whatever order the server writes them in.
 fn other_parameters(url: &Url) -> Vec<(String, String)> {
@@ -44,14 +56,21 @@ impl PageNumbers {
     /// is `url` with its `page` one higher and nothing else changed; with the number
     /// of `next`. `None` for any other link (a cursor, an offset, another path).
     pub fn from_link(url: &Url, next: &Url) -> Option<(PageNumbers, u64)> {
-        let before_query = |u: &Url| u[..url::Position::BeforeQuery].to_owned();
-        if before_query(url) != before_query(next)
+        let up_to_path = |u: &Url| u[..url::Position::AfterPath].to_owned();
+        if up_to_path(url) != up_to_path(next)
             || url.fragment().is_some()
             || next.fragment().is_some()
         {
             return None;
         }
-        let (_, current) = page_segment(url.query()?)?;
+        // A listing's first page is often asked without a `page` (DRF's own links
+        // to it drop the parameter): it is page 1.
+        let current = match url.query().map(page_segment) {
+            Some(Some((_, n))) => n,
+            Some(None) if !has_page(url) => 1,
+            None => 1,
+            Some(None) => return None,
+        };
         let (_, number) = page_segment(next.query()?)?;
         if current.checked_add(1) != Some(number) || other_parameters(url) != other_parameters(next)
         {
@@ -154,6 +173,204 @@ impl Window {
     }
 }
 
+fn lock(window: &Mutex<Window>) -> MutexGuard<'_, Window> {
+    window.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The pages of a listing asked before their `next` link is read: once the cursor's
+/// first page shows DRF page numbers ([`PageNumbers`]) and a `count`, the following
+/// pages up to the last one `count` implies are asked, at most [`Window::size`] at a
+/// time. Each is only used if the previous page's `next` turns out to be its URL; any
+/// other `next` drops them all and the cursor follows `next` one page at a time from
+/// there. `P` is a page as the cursor reads it, `E` its error.
+#[derive(Debug)]
+pub struct Ahead<P, E> {
+    mode: Mode,
+    /// Asked, in listing order: a page is taken from the front only.
+    queue: VecDeque<Asked<P, E>>,
+    window: Arc<Mutex<Window>>,
+}
+
+#[derive(Debug)]
+enum Mode {
+    /// The cursor's first page is not read yet.
+    Undecided,
+    /// Pages `launch..=last` are still to be asked.
+    Numbered {
+        numbers: PageNumbers,
+        launch: u64,
+        last: u64,
+    },
+    /// Follow `next`, one page at a time.
+    Sequential,
+}
+
+/// A page asked ahead: its URL and the task fetching and reading it.
+#[derive(Debug)]
+struct Asked<P, E> {
+    url: Url,
+    task: AbortOnDrop<Result<P, E>>,
+}
+
+/// A page's fetch, stopped when the page is no longer wanted.
+#[derive(Debug)]
+pub struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> AbortOnDrop<T> {
+    /// The task's outcome; `Err` (why) when it was stopped. A panic in it goes on here.
+    pub async fn outcome(mut self) -> Result<T, String> {
+        match (&mut self.0).await {
+            Ok(value) => Ok(value),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(format!("the page's fetch was stopped: {e}")),
+        }
+    }
+}
+
+/// What a page asked ahead tells the window: call [`Pace::busy`] at each answer that
+/// says the upstream is overloaded (429, 5xx), retried or not.
+#[derive(Debug, Clone)]
+pub struct Pace {
+    window: Arc<Mutex<Window>>,
+    request: u64,
+}
+
+impl Pace {
+    pub fn busy(&self) {
+        lock(&self.window).busy(self.request);
+    }
+}
+
+impl<P: Send + 'static, E: Send + 'static> Ahead<P, E> {
+    /// Up to `max` pages at once; 1 (or 0) never asks ahead.
+    pub fn new(max: usize) -> Self {
+        let max = max.max(1);
+        Ahead {
+            mode: if max == 1 {
+                Mode::Sequential
+            } else {
+                Mode::Undecided
+            },
+            queue: VecDeque::new(),
+            window: Arc::new(Mutex::new(Window::new(max))),
+        }
+    }
+
+    /// Pages asked at once now.
+    pub fn window(&self) -> usize {
+        lock(&self.window).size()
+    }
+
+    /// How many times busy answers halved the window.
+    pub fn slowdowns(&self) -> u32 {
+        lock(&self.window).cuts()
+    }
+
+    /// Drops every page asked (after an error: the cursor ends).
+    pub fn clear(&mut self) {
+        self.queue.clear();
+    }
+
+    /// The page at `url`, when it was asked ahead; otherwise every page asked is
+    /// dropped and, past the first page, the listing is followed one page at a time.
+    pub fn take(&mut self, url: &Url) -> Option<AbortOnDrop<Result<P, E>>> {
+        if self.queue.front().is_some_and(|a| a.url == *url) {
+            return self.queue.pop_front().map(|a| a.task);
+        }
+        if matches!(self.mode, Mode::Numbered { .. }) {
+            tracing::info!(
+                "the listing's next page {url} is not the one its page numbers predicted: \
+                 following `next` one page at a time"
+            );
+            self.mode = Mode::Sequential;
+        }
+        self.queue.clear();
+        None
+    }
+
+    /// After the cursor's first page, at `url`, with `items` items, its `next` (resolved
+    /// and checked) and its `count`, `received` items so far (its own included): plans the pages ahead
+    /// when `next` shows page numbers and `count` says how many pages are left.
+    pub fn plan(
+        &mut self,
+        url: &Url,
+        next: Option<&Url>,
+        count: Option<u64>,
+        items: u64,
+        received: u64,
+    ) {
+        if !matches!(self.mode, Mode::Undecided) {
+            return;
+        }
+        self.mode = Mode::Sequential;
+        let (Some(next), Some(count)) = (next, count) else {
+            return;
+        };
+        let Some((numbers, launch)) = PageNumbers::from_link(url, next) else {
+            tracing::debug!("`next` has no page number to predict: one page at a time");
+            return;
+        };
+        if items == 0 {
+            return;
+        }
+        let pages_left = count.saturating_sub(received).div_ceil(items);
+        if pages_left > 0 {
+            let last = launch.saturating_add(pages_left - 1);
+            self.mode = Mode::Numbered {
+                numbers,
+                launch,
+                last,
+            };
+        }
+    }
+
+    /// Asks pages ahead until the window is full or the last page is asked: `fetch(url,
+    /// pace)` fetches and reads one page (only URLs `links` accepts), in a task of its own.
+    pub fn fill<F, Fut>(&mut self, links: &Links, fetch: F)
+    where
+        F: Fn(Url, Pace) -> Fut,
+        Fut: Future<Output = Result<P, E>> + Send + 'static,
+    {
+        let Mode::Numbered {
+            numbers,
+            launch,
+            last,
+        } = &mut self.mode
+        else {
+            return;
+        };
+        while *launch <= *last && self.queue.len() < lock(&self.window).size() {
+            let url = numbers.url(*launch);
+            if links.check(&url).is_err() {
+                return;
+            }
+            *launch += 1;
+            let pace = Pace {
+                window: self.window.clone(),
+                request: lock(&self.window).launch(),
+            };
+            let page = fetch(url.clone(), pace.clone());
+            let task = tokio::spawn(async move {
+                let page = page.await;
+                if page.is_ok() {
+                    lock(&pace.window).done(pace.request);
+                }
+                page
+            });
+            self.queue.push_back(Asked {
+                url,
+                task: AbortOnDrop(task),
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +396,13 @@ mod tests {
             &format!("{a}?site_id=3&page_size=100&page=5"),
             Some((5, &format!("{a}?site_id=3&page_size=100&page=6"))),
         );
+        // A first page asked without `page` is page 1.
+        check(a, &format!("{a}?page=2"), Some((2, &format!("{a}?page=3"))));
+        check(
+            &format!("{a}?page_size=100"),
+            &format!("{a}?page=2&page_size=100"),
+            Some((2, &format!("{a}?page=3&page_size=100"))),
+        );
         check(
             &format!("{a}?page=1&q=caf%C3%A9"),
             &format!("{a}?page=2&q=caf%C3%A9"),
@@ -193,7 +417,9 @@ mod tests {
             ("?offset=0&limit=100", "?offset=100&limit=100"),
             ("?page=1", "?page=two"),
             ("?page=1&page=1", "?page=2&page=2"),
-            ("", "?page=2"),
+            ("", "?page=3"),
+            ("?page_size=100", "?page=2&page_size=50"),
+            ("?page=", "?page=2"),
         ] {
             check(&format!("{a}{current}"), &format!("{a}{next}"), None);
         }

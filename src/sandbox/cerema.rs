@@ -354,11 +354,13 @@ struct PageQuery {
 }
 
 async fn users(State(s): State<Arc<Shared>>, Query(q): Query<PageQuery>) -> Response {
+    super::latency(&s).await;
     let data = s.cerema.read().await;
     listing(&s, "utilisateurs", data.users, q, |i| data.user(i))
 }
 
 async fn structures(State(s): State<Arc<Shared>>, Query(q): Query<PageQuery>) -> Response {
+    super::latency(&s).await;
     let data = s.cerema.read().await;
     listing(&s, "structures", data.structures, q, |i| data.structure(i))
 }

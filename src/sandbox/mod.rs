@@ -63,8 +63,8 @@ pub struct SandboxConfig {
     /// The France Travail offers part.
     pub france_travail: FranceTravailConfig,
     pub faults: Faults,
-    /// How long each page of the B2B listings (products, categories) takes to answer:
-    /// a distant API's round trip, for the benchmark and demos of concurrent fetching.
+    /// How long each page of the B2B listings (products, categories) and of the Cerema
+    /// listings takes to answer: a distant API's round trip, for the benchmark and demos of concurrent fetching.
     pub latency: Duration,
 }
 

@@ -25,15 +25,21 @@ use crate::cerema::parse::{self, Read, Refused, StructureRecord, UserRecord};
 use crate::cerema::{CeremaClient, CeremaKind, CeremaPages, NumberedPage};
 use crate::db::begin_write;
 
-/// Pause between two pages, as the original scripts keep.
+/// Least time between the starts of two page requests: the original scripts' pause.
 pub const DEFAULT_DELAY: Duration = Duration::from_millis(500);
+/// Default of `--concurrency`: pages asked at once when `next` links show page numbers
+/// (the delay still spaces their starts).
+pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Rows read per query by `export`: memory stays flat whatever the table holds.
 const EXPORT_BATCH: u64 = 1_000;
 
 /// How a Cerema sync runs.
 #[derive(Debug, Clone)]
 pub struct CeremaSyncOptions {
+    /// Least time between the starts of two page requests.
     pub delay: Duration,
+    /// Pages asked at once when the listing's links show page numbers.
+    pub concurrency: usize,
     /// Stop after this many pages (the checkpoint stays: the next run continues).
     pub max_pages: Option<u32>,
     /// Forget the checkpoint and start from page 1.
@@ -186,6 +192,7 @@ pub async fn sync_cerema(
     let options = json!({
         "base_url": client.base().as_str(),
         "delay_secs": opts.delay.as_secs_f64(),
+        "concurrency": opts.concurrency,
         "max_pages": opts.max_pages,
         "restart": opts.restart,
     });
@@ -231,12 +238,12 @@ struct Walk {
 
 /// The pages to read: from the checkpoint's position (when it belongs to this base
 /// URL), or from page 1; with the items read before, when resumed.
-async fn starting_point<'c>(
+async fn starting_point(
     db: &DatabaseConnection,
-    client: &'c CeremaClient,
+    client: &CeremaClient,
     kind: CeremaKind,
     restart: bool,
-) -> anyhow::Result<(CeremaPages<'c>, u32, Option<u64>)> {
+) -> anyhow::Result<(CeremaPages, u32, Option<u64>)> {
     let name = checkpoint_name(kind);
     if restart && checkpoint::clear(db, &name).await? {
         tracing::info!("--restart: the saved position of {name} is forgotten");
@@ -246,8 +253,10 @@ async fn starting_point<'c>(
     };
     match Position::from_json(&saved.position) {
         Some(p) if p.base == client.base().as_str() => {
-            let pages = client.pages_from(kind, &p.next, p.page)?;
             let done = u64::try_from(saved.done).unwrap_or(0);
+            let pages = client
+                .pages_from(kind, &p.next, p.page)?
+                .after_received(done);
             tracing::info!(
                 "resuming {} from page {} ({done} read by run {}); --restart starts over",
                 kind.name(),
@@ -276,7 +285,11 @@ async fn walk_pages<R: Row>(
     opts: &CeremaSyncOptions,
     walk: &mut Walk,
 ) -> anyhow::Result<bool> {
-    let (mut pages, first, resumed) = starting_point(ctx.db, client, kind, opts.restart).await?;
+    let (pages, first, resumed) = starting_point(ctx.db, client, kind, opts.restart).await?;
+    let mut pages = pages.concurrency(opts.concurrency).spaced(opts.delay);
+    if let Some(max) = opts.max_pages {
+        pages = pages.at_most(max);
+    }
     let mut done = resumed.unwrap_or(0);
     if resumed.is_some() {
         walk.resumed_from_page = Some(first);
@@ -336,12 +349,6 @@ async fn walk_pages<R: Row>(
         }
         if opts.max_pages.is_some_and(|max| walk.pages >= max) {
             return Ok(true);
-        }
-        if !opts.delay.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(opts.delay) => {}
-                _ = ctx.interrupt.wait() => return Ok(false),
-            }
         }
     }
 }

@@ -10,7 +10,9 @@ use sagasync::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings};
 use sagasync::sandbox::cerema::{CeremaConfig, CeremaData};
 use sagasync::sandbox::{Sandbox, SandboxConfig};
 use sagasync::secret::Secret;
-use sagasync::sync::cerema::{CeremaReport, CeremaSyncOptions, export, sync_cerema};
+use sagasync::sync::cerema::{
+    CeremaReport, CeremaSyncOptions, DEFAULT_CONCURRENCY, export, sync_cerema,
+};
 use sagasync::sync::{Interrupt, RunStatusKind, no_observer};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 use serde_json::{Value, json};
@@ -38,6 +40,7 @@ fn client(base: &str, max_retries: u32) -> CeremaClient {
 fn opts() -> CeremaSyncOptions {
     CeremaSyncOptions {
         delay: Duration::ZERO,
+        concurrency: DEFAULT_CONCURRENCY,
         max_pages: None,
         restart: false,
     }
@@ -84,8 +87,18 @@ fn page(server: &MockServer, n: usize, pages: usize, results: Vec<Value>) -> Val
     json!({ "count": pages * 2, "next": next, "previous": null, "results": results })
 }
 
-/// Mounts `pages` pages of two users each (ids 1, 2 / 3, 4 / ...), each expected once.
+/// Mounts `pages` pages of two users each (ids 1, 2 / 3, 4 / ...), each expected
+/// `expect_each` times.
 async fn mount_users(server: &MockServer, pages: usize, expect_each: u64) {
+    mount_users_expecting(server, pages, |_| expect_each.into()).await;
+}
+
+/// Mounts `pages` pages of two users each, page `n` expected `expect(n)` times.
+async fn mount_users_expecting(
+    server: &MockServer,
+    pages: usize,
+    expect: impl Fn(usize) -> wiremock::Times,
+) {
     for n in 1..=pages {
         let ids = [2 * n as i64 - 1, 2 * n as i64];
         let body = page(server, n, pages, ids.iter().map(|&i| user(i)).collect());
@@ -98,7 +111,7 @@ async fn mount_users(server: &MockServer, pages: usize, expect_each: u64) {
             mock.and(query_param("page", n.to_string()))
         };
         mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .expect(expect_each)
+            .expect(expect(n))
             .mount(server)
             .await;
     }
@@ -182,7 +195,14 @@ async fn a_run_that_fails_on_page_3_is_continued_from_page_3(db: TestDb) {
         .with_priority(1)
         .mount(&server)
         .await;
-    mount_users(&server, 4, 1).await;
+    // Page 4, asked ahead of page 3, may come before page 3 fails; the next run asks
+    // it again. Pages 1 and 2 are asked once: the next run starts at page 3.
+    mount_users_expecting(
+        &server,
+        4,
+        |n| if n == 4 { (1..=2).into() } else { 1.into() },
+    )
+    .await;
     let client = client(&server.uri(), 1);
 
     let failed = sync_users(&conn, &client, &opts()).await;
@@ -705,4 +725,195 @@ async fn ctrl_c_keeps_the_position_and_the_next_run_continues() {
         assert_eq!(CeremaUser::find().count(&conn).await.expect("count"), 1_000);
     })
     .await;
+}
+
+/// Mounts pages `from..=pages` of a listing of `pages` pages of two users each, each
+/// asked once, page `n` answering after `delay_ms(n)` to a request carrying `bearer`.
+async fn mount_slow_users(
+    server: &MockServer,
+    (from, pages): (usize, usize),
+    bearer: &str,
+    delay_ms: impl Fn(usize) -> u64,
+) {
+    for n in from..=pages {
+        let ids = [2 * n as i64 - 1, 2 * n as i64];
+        let body = page(server, n, pages, ids.iter().map(|&i| user(i)).collect());
+        let mock = Mock::given(method("GET"))
+            .and(path(USERS))
+            .and(header("authorization", format!("Bearer {bearer}").as_str()));
+        let mock = if n == 1 {
+            mock.and(wiremock::matchers::query_param_is_missing("page"))
+        } else {
+            mock.and(query_param("page", n.to_string()))
+        };
+        mock.respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(body)
+                .set_delay(Duration::from_millis(delay_ms(n))),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+    }
+}
+
+/// The page numbers `server` was asked for, in the order asked (page 1 has none).
+async fn asked_pages(server: &MockServer) -> Vec<u32> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .filter(|r| r.method.as_str() == "GET")
+        .map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1)
+        })
+        .collect()
+}
+
+/// Waits until `server` was asked `pages` pages (at most 10 s), and gives them.
+async fn wait_for_asks(server: &MockServer, pages: usize) -> Vec<u32> {
+    for _ in 0..200 {
+        let asked = asked_pages(server).await;
+        if asked.len() >= pages {
+            return asked;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    asked_pages(server).await
+}
+
+/// The Cerema cursor asks the pages the first page's `count` and page-numbered `next`
+/// imply before their links are read (the quirky `next` cleaned first), gives them in
+/// listing order, and halves its window once for a round of 429s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cerema_pages_are_asked_at_once_and_given_in_order() {
+    let server = MockServer::start().await;
+    for n in 3..=5 {
+        Mock::given(path(USERS))
+            .and(query_param("page", n.to_string()))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    // Later pages answer first.
+    mount_slow_users(&server, (1, 8), TOKEN, |n| (9 - n as u64) * 20).await;
+    let mut pages = client(&server.uri(), 3)
+        .pages(CeremaKind::Users)
+        .expect("cursor")
+        .concurrency(4);
+
+    let first = pages.next_page().await.expect("page 1").expect("page 1");
+    assert_eq!(first.number, 1);
+    // Pages 2 to 5 are asked before page 2 is taken from the cursor.
+    let mut ahead = wait_for_asks(&server, 5).await;
+    ahead.sort_unstable();
+    assert_eq!(ahead, vec![1, 2, 3, 4, 5], "four pages asked at once");
+
+    let mut got = vec![(first.number, first.page.results.len())];
+    while let Some(page) = pages.next_page().await {
+        let page = page.expect("a page");
+        got.push((page.number, page.page.results.len()));
+    }
+    assert_eq!(got, (1..=8).map(|n| (n, 2)).collect::<Vec<_>>());
+    assert_eq!(pages.slowdowns(), 1, "three 429s of one round halve once");
+}
+
+/// Pages asked at once that all meet an expired token log in once, not once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_asked_at_once_that_meet_an_expired_token_log_in_once() {
+    let server = MockServer::start().await;
+    let login = |token: &str| {
+        Mock::given(method("POST"))
+            .and(path("/api/token/"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"access": token, "refresh": "r"}))
+                    .set_delay(Duration::from_millis(200)),
+            )
+    };
+    login("first")
+        .up_to_n_times(1)
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    login("second").expect(1).mount(&server).await;
+    // The first token opens page 1 only; pages 2 to 6 need the second.
+    Mock::given(method("GET"))
+        .and(path(USERS))
+        .and(header("authorization", "Bearer first"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"detail": "expired"})))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    mount_slow_users(&server, (2, 6), "second", |_| 0).await;
+    Mock::given(method("GET"))
+        .and(path(USERS))
+        .and(wiremock::matchers::query_param_is_missing("page"))
+        .and(header("authorization", "Bearer first"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            &server,
+            1,
+            6,
+            vec![user(1), user(2)],
+        )))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = CeremaClient::new(&CeremaSettings {
+        base_url: server.uri(),
+        auth: CeremaAuth::Credentials {
+            username: "agent".to_owned(),
+            password: Secret::new("motdepasse"),
+        },
+        timeout: Duration::from_secs(5),
+        max_retries: 0,
+    })
+    .expect("a valid client");
+    let mut pages = client
+        .pages(CeremaKind::Users)
+        .expect("cursor")
+        .concurrency(4);
+
+    let mut numbers = Vec::new();
+    while let Some(page) = pages.next_page().await {
+        numbers.push(page.expect("a page").number);
+    }
+
+    assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6]);
+    // The mocks' expectations say the rest: two logins, page 1 once with the first
+    // token, each other page once with the second.
+}
+
+/// `--delay` spaces the starts of the requests, pages asked at once included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_delay_spaces_the_requests_of_pages_asked_at_once() {
+    let server = MockServer::start().await;
+    mount_users(&server, 5, 1).await;
+    let mut pages = client(&server.uri(), 0)
+        .pages(CeremaKind::Users)
+        .expect("cursor")
+        .concurrency(4)
+        .spaced(Duration::from_millis(250));
+
+    let started = std::time::Instant::now();
+    let mut count = 0;
+    while let Some(page) = pages.next_page().await {
+        page.expect("a page");
+        count += 1;
+    }
+
+    assert_eq!(count, 5);
+    // Five requests, 250 ms apart at least: the last starts a second after the first.
+    assert!(
+        started.elapsed() >= Duration::from_millis(990),
+        "{:?}",
+        started.elapsed()
+    );
 }
