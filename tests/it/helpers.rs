@@ -266,6 +266,7 @@ pub fn sagasync(db: &TestDb) -> Command {
         "CEREMA_PASSWORD",
         "CEREMA_API_TIMEOUT",
         "CEREMA_API_MAX_RETRIES",
+        "CEREMA_CONCURRENCY",
         "RUST_LOG",
     ] {
         cmd.env_remove(var);

@@ -195,3 +195,33 @@ async fn ctrl_c_keeps_what_was_committed_marks_the_run_interrupted_and_exits_130
     })
     .await;
 }
+
+/// Pages whose new products fill one multi-row insert (a power of two: 1, 2, 4...) are
+/// written in it, not product by product after a failed batch: the links of that one
+/// chunk are built once its products' ids are back.
+async fn a_batch_of_one_insert_chunk_is_written_whole(db: TestDb) {
+    let server = MockServer::start().await;
+    mount_product_pages(
+        &server,
+        &[vec![
+            product_json(1, "Riz", "10", "A", None),
+            product_json(2, "Mil", "12", "B", None),
+        ]],
+    )
+    .await;
+
+    let out = run(
+        sync(&db, &server, &["-v", "sync-products", "--json"]).env("B2B_API_KEY", TEST_API_KEY)
+    );
+
+    assert_ok(&out);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(stats["created"], 2);
+    assert!(
+        !stderr(&out).contains("writing its items one by one"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+crate::on_every_backend!(a_batch_of_one_insert_chunk_is_written_whole);

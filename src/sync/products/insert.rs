@@ -118,6 +118,11 @@ pub(super) async fn insert_new(
             break;
         };
         let upcoming = order.get(k + 1).copied();
+        // A chunk's links wait for its products' ids: built after they come back (one
+        // chunk, or the last), not while their insert runs.
+        let waits =
+            matches!((step, upcoming), (Step::Products(i), Some(Step::Links(j))) if *i == j);
+        let ahead = upcoming.filter(|_| !waits);
         let (ran, built) = futures::join!(
             async {
                 match (step, find) {
@@ -129,7 +134,7 @@ pub(super) async fn insert_new(
                     (Step::Links(_), _) => txn.execute_raw(statement).await.map(|_| None),
                 }
             },
-            async { upcoming.map(|s| build(s, &ids)).transpose() }
+            async { ahead.map(|s| build(s, &ids)).transpose() }
         );
         for row in ran?.unwrap_or_default() {
             ids.insert(
@@ -137,7 +142,10 @@ pub(super) async fn insert_new(
                 row.try_get_by_index::<i32>(0)?,
             );
         }
-        next = built?;
+        next = match (waits, upcoming) {
+            (true, Some(s)) => Some(build(s, &ids)?),
+            _ => built?,
+        };
     }
     Ok(())
 }
