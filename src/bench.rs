@@ -1,4 +1,5 @@
-//! The benchmark: the catalog sync against the in-process sandbox, phase by phase,
+//! The benchmark: the catalog sync against the sandbox, run as a process of its own as
+//! a real API would be (so the figures, peak memory included, are the sync's alone), phase by phase,
 //! next to the floor (a plain prepared-statement insert of the same rows, no HTTP, no
 //! ORM). Then the Cerema users sync (13,064 users by default, no delay between pages),
 //! and a France Travail collect at the default rate limit. The distant API phases run a
@@ -103,31 +104,116 @@ fn phase(backend: &str, name: &str, items: u64, took: Duration) -> Phase {
     }
 }
 
-/// A sandbox holding `products` (each page answered after `latency`), a client of it,
-/// the options of the bench's products syncs, and its categories synced into `db`.
+/// The sandbox as a child process (`sagasync sandbox`), the way a user runs it: its
+/// memory and its CPU are not the sync's. Killed when dropped.
+struct ApiProcess {
+    child: std::process::Child,
+    /// `B2B_API_URL` as the sandbox printed it.
+    b2b_url: String,
+    /// Where `POST /sandbox/mutate` is.
+    origin: String,
+    /// Kept open: the sandbox may still print.
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl ApiProcess {
+    /// Starts `sagasync sandbox` with `args` and waits for its URLs.
+    async fn start(args: Vec<String>) -> anyhow::Result<ApiProcess> {
+        use std::io::BufRead;
+        use std::process::{Command, Stdio};
+        let exe = std::env::current_exe().context("cannot find the sagasync binary")?;
+        let mut child = Command::new(exe)
+            .arg("sandbox")
+            .args(&args)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start the sandbox process")?;
+        let stdout = child.stdout.take().context("the sandbox has no stdout")?;
+        let read = tokio::task::spawn_blocking(move || {
+            let mut reader = std::io::BufReader::new(stdout);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line)? == 0 {
+                    anyhow::bail!("the sandbox process ended before printing its URL");
+                }
+                if let Some(url) = line.trim().strip_prefix("B2B_API_URL=") {
+                    return Ok((url.trim_matches('"').to_owned(), reader));
+                }
+            }
+        });
+        let (b2b_url, reader) = match read.await.context("reading the sandbox's URL")? {
+            Ok(found) => found,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
+        let origin = url::Url::parse(&b2b_url)
+            .map(|u| u.origin().ascii_serialization())
+            .context("the sandbox printed an invalid URL")?;
+        Ok(ApiProcess {
+            child,
+            b2b_url,
+            origin,
+            _stdout: reader,
+        })
+    }
+
+    /// Changes `share` of the sandbox's records, as `POST /sandbox/mutate` does.
+    async fn mutate(&self, share: f64) -> anyhow::Result<()> {
+        reqwest::Client::new()
+            .post(format!("{}/sandbox/mutate?share={share}", self.origin))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A sandbox process holding `products` (each page answered after `latency`), a
+/// client of it, the options of the bench's products syncs, and its categories synced
+/// into `db`.
 async fn catalog(
     db: &DatabaseConnection,
     opts: &BenchOptions,
     products: usize,
     latency: Duration,
-) -> anyhow::Result<(Sandbox, B2bClient, ProductSyncOptions)> {
+) -> anyhow::Result<(ApiProcess, B2bClient, ProductSyncOptions)> {
     let api_key = "b2c_1_bench".to_owned();
-    let config = SandboxConfig {
-        seed: opts.seed,
-        categories: opts.categories,
-        products,
-        api_key: api_key.clone(),
-        latency,
-        ..SandboxConfig::default()
-    };
-    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), config).await?;
+    let args = [
+        ("--seed", opts.seed.to_string()),
+        ("--categories", opts.categories.to_string()),
+        ("--products", products.to_string()),
+        ("--api-key", api_key.clone()),
+        ("--latency-ms", latency.as_millis().to_string()),
+        ("--cerema-users", "0".to_owned()),
+        ("--cerema-structures", "0".to_owned()),
+        ("--ft-offers", "0".to_owned()),
+    ];
+    let args = args
+        .into_iter()
+        .flat_map(|(flag, value)| [flag.to_owned(), value])
+        .collect();
+    let sandbox = ApiProcess::start(args).await?;
     let key = ActiveKey {
         id: None,
         name: "bench".to_owned(),
         secret: Secret::new(api_key),
     };
     let settings = B2bSettings {
-        base_url: sandbox.b2b_url(),
+        base_url: sandbox.b2b_url.clone(),
         timeout: Duration::from_secs(60),
         max_retries: 3,
     };
@@ -160,7 +246,7 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
         "re-sync, changed share",
     ] {
         if name.ends_with("changed share") {
-            sandbox.mutate(opts.changed_share).await;
+            sandbox.mutate(opts.changed_share).await?;
         }
         reset_peak_rss();
         let started = Instant::now();
@@ -176,7 +262,7 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
             started.elapsed(),
         ));
     }
-    sandbox.stop().await;
+    drop(sandbox);
     Ok(phases)
 }
 
@@ -194,7 +280,7 @@ pub async fn distant(
     let started = Instant::now();
     let report = sync_products(db, &client, &sync_opts, no_observer(), &Interrupt::new()).await?;
     let took = started.elapsed();
-    sandbox.stop().await;
+    drop(sandbox);
     let name = format!(
         "distant API {} ms a page, first sync, {} at once",
         latency.as_millis(),

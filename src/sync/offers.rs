@@ -48,6 +48,9 @@ pub struct CollectReport {
     /// Parts collected (1 when the query fitted).
     pub parts: u32,
     pub requests: u32,
+    /// Pages kept as data: the requests not spent on learning that a part is over the
+    /// cap (each part's pages are full but its last).
+    pub pages: u32,
     /// Offers received per search request (150 at best): how well the requests, the
     /// scarce resource, were spent.
     pub offers_per_request: f64,
@@ -195,10 +198,11 @@ pub async fn collect(
     };
     observer(Progress::Phase("collecting France Travail offers"));
     let outcome = walk.all(query.clone()).await;
-    let (stats, parts, requests, duplicates, archived, upstream_total) = (
+    let (stats, parts, requests, pages, duplicates, archived, upstream_total) = (
         std::mem::take(&mut walk.ctx.stats),
         walk.parts,
         walk.requests,
+        walk.pages,
         walk.duplicates,
         walk.archived,
         walk.upstream_total,
@@ -208,6 +212,7 @@ pub async fn collect(
         "upstream_total": upstream_total,
         "parts": parts,
         "requests": requests,
+        "pages": pages,
         "offers_per_request": offers_per_request,
         "duplicates": duplicates,
         "archived": archived,
@@ -232,6 +237,7 @@ pub async fn collect(
         upstream_total,
         parts,
         requests,
+        pages,
         offers_per_request,
         duplicates,
         archived,

@@ -195,6 +195,50 @@ async fn twenty_thousand_offers_come_back_exactly_from_few_requests() {
     .await;
 }
 
+/// A query whose offers sit in a few départements (the sandbox puts most of its
+/// offers in a handful of cities) is split by creation date alone: no request is spent
+/// on the départements it does not reach, and at least 85 % of the requests bring a
+/// full page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_concentrated_in_a_few_departements_spends_requests_on_full_pages() {
+    run_on(Backend::Sqlite, |db| async move {
+        let conn = db.open().await;
+        let sandbox = sandbox(20_000, 0).await;
+        let client = client(&sandbox, 1000.0);
+        let query = OfferQuery {
+            departement: Some("75,69,13".to_owned()),
+            ..OfferQuery::default()
+        };
+
+        let report = collect_all(&conn, &client, &query, None).await;
+
+        let expected: BTreeSet<String> = sandbox
+            .ft_offer_ids("departement=75,69,13")
+            .await
+            .expect("ids")
+            .into_iter()
+            .collect();
+        assert!(expected.len() > 2 * 3_150, "{} offers", expected.len());
+        assert_eq!(stored_ids(&conn).await, expected, "no more, no fewer");
+        // Every page kept is full but the last of each part; at least 85 % of the
+        // requests bring one (the others learn that a window is over the cap).
+        let offers = expected.len() as u64;
+        let shown = format!(
+            "{} requests, {} pages, {} parts for {offers} offers",
+            report.requests, report.pages, report.parts
+        );
+        assert!(
+            offers >= 150 * u64::from(report.pages - report.parts),
+            "{shown}"
+        );
+        assert!(
+            f64::from(report.pages) >= 0.85 * f64::from(report.requests),
+            "{shown}"
+        );
+    })
+    .await;
+}
+
 /// The most requests whose arrival falls in any one second.
 fn busiest_second(times: &[Instant]) -> usize {
     let mut best = 0;
