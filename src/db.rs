@@ -279,6 +279,19 @@ pub fn backend_name(backend: DbBackend) -> &'static str {
     }
 }
 
+/// The file a SQLite URL names (`sqlite://FILE?...`, `sqlite:FILE`); `None` for another
+/// backend or an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
 /// The URL with any password replaced by `***`, fit for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

@@ -232,5 +232,30 @@ async fn print_summary(
         }
         None => println!("Database: {}", crate::db::redact_url(url)),
     }
+    println!("\nLook at it:");
+    for line in next_commands(url) {
+        println!("  {line}");
+    }
     Ok(())
+}
+
+/// The commands to try next on the demo's database `url`, as they are typed. A URL
+/// with a password is given as `"$DATABASE_URL"` rather than printed.
+pub fn next_commands(url: &str) -> Vec<String> {
+    let database = match crate::db::sqlite_file(url) {
+        Some(file) => format!("sqlite://{}", file.display()),
+        None if crate::db::redact_url(url) != url => "\"$DATABASE_URL\"".to_owned(),
+        None => url.to_owned(),
+    };
+    [
+        "db stats",
+        "categories tree --depth 2",
+        "products list --limit 10",
+        "runs list",
+        "offers search --limit 5",
+        "serve",
+    ]
+    .iter()
+    .map(|command| format!("sagasync --database-url {database} {command}"))
+    .collect()
 }

@@ -53,6 +53,8 @@ pub struct Context {
     pub database_url_from_flag: bool,
     /// The pools opened for this command, closed by [`Context::close`].
     opened: Mutex<Vec<DatabaseConnection>>,
+    /// The command only reads: it never creates a database ([`reads_only`]).
+    pub reads_only: bool,
 }
 
 impl Context {
@@ -62,6 +64,7 @@ impl Context {
             global,
             database_url_from_flag,
             opened: Mutex::new(Vec::new()),
+            reads_only: false,
         }
     }
 
@@ -71,8 +74,17 @@ impl Context {
     }
 
     /// Opens the database with the pool sized for `usage` (`serve`: concurrent readers).
+    /// A command that only reads refuses a SQLite file that does not exist instead of
+    /// creating an empty one (see [`missing_database`]).
     pub async fn open_db_for(&self, usage: crate::db::Use) -> anyhow::Result<DatabaseConnection> {
-        self.open_url_for(&self.global.database_url, usage).await
+        let url = &self.global.database_url;
+        if self.reads_only
+            && let Some(file) = crate::db::sqlite_file(url)
+            && !file.exists()
+        {
+            anyhow::bail!(missing_database(&file, std::env::args().skip(1)));
+        }
+        self.open_url_for(url, usage).await
     }
 
     /// Opens the database at `url` (a command's own database, like the demo's), closed
@@ -125,7 +137,8 @@ impl Context {
 /// Runs the parsed command line; the exit code is the command's. The databases it
 /// opened are closed before returning, after a success, an error or an interruption.
 pub async fn run(cli: Cli, database_url_from_flag: bool) -> anyhow::Result<ExitCode> {
-    let ctx = Context::new(cli.global, database_url_from_flag);
+    let mut ctx = Context::new(cli.global, database_url_from_flag);
+    ctx.reads_only = reads_only(&cli.command);
     let outcome = dispatch(cli.command, &ctx).await;
     ctx.close().await;
     outcome.map_err(explain)
@@ -139,6 +152,79 @@ fn explain(err: anyhow::Error) -> anyhow::Error {
         return anyhow::Error::new(lost).context(format!("run {run_id} failed"));
     }
     crate::db::explain(err)
+}
+
+/// Commands that only look at what is stored: on a SQLite file that does not exist they
+/// say so instead of creating an empty database and showing zeros.
+fn reads_only(command: &Command) -> bool {
+    match command {
+        Command::Db(_)
+        | Command::Runs(_)
+        | Command::Categories(_)
+        | Command::Products(_)
+        | Command::Offers(_)
+        | Command::Rome(_)
+        | Command::MatchSkills(_)
+        | Command::Serve(_) => true,
+        Command::Cerema(args) => !matches!(args.command, cerema::CeremaCommand::Sync(_)),
+        Command::Keys(args) => matches!(args.command, keys::KeysCommand::List { .. }),
+        _ => false,
+    }
+}
+
+/// What a reading command says when its SQLite file does not exist: where it looked,
+/// and the next command to run — the same one on the demo's database when the demo
+/// ran here, else a sync or the demo.
+fn missing_database(file: &std::path::Path, args: impl Iterator<Item = String>) -> String {
+    let demo = crate::db::sqlite_file(demo::DEMO_DATABASE_URL);
+    let mut message = format!(
+        "no database at {}: nothing was synced into it",
+        file.display()
+    );
+    match demo.filter(|d| d.exists() && d.as_path() != file) {
+        Some(demo_file) => {
+            let mut words = vec![
+                "sagasync".to_owned(),
+                "--database-url".to_owned(),
+                format!("sqlite://{}", demo_file.display()),
+            ];
+            let mut skip_value = false;
+            for arg in args {
+                // The database named on the command line is the one replaced.
+                if std::mem::take(&mut skip_value) {
+                    continue;
+                }
+                if arg == "--database-url" {
+                    skip_value = true;
+                    continue;
+                }
+                if arg.starts_with("--database-url=") {
+                    continue;
+                }
+                words.push(shell_word(&arg));
+            }
+            message.push_str(&format!(
+                "; the demo's database is {}: {}",
+                demo_file.display(),
+                words.join(" ")
+            ));
+        }
+        None => message.push_str(
+            "; run a sync first (sagasync sync-categories, sync-products...), or `sagasync demo` \
+             to try sagasync on generated data",
+        ),
+    }
+    message
+}
+
+/// `word` as a shell reads it back: quoted when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 async fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitCode> {

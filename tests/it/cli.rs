@@ -185,6 +185,7 @@ async fn a_key_cannot_be_given_as_an_argument() {
             Some(2),
             "clap refuses the extra argument"
         );
+        db.open().await;
         let out = run(sagasync(&db)
             .env("INVENTORY_ENCRYPTION_KEY", new_key())
             .args(["keys", "list", "--json"]));
@@ -299,20 +300,30 @@ async fn settings_come_from_flags_then_environment_then_dotenv() {
         assert_ok(&run_with_stdin(&mut cmd, PLAIN));
         assert!(from_dotenv.exists(), ".env was read, quotes and all");
 
+        // `keys list` only reads: it names the missing database it was pointed at.
         let url = format!("sqlite://{}?mode=rwc", from_env.display());
-        assert_ok(&run(sagasync(&db)
+        let out = run(sagasync(&db)
             .env("DATABASE_URL", &url)
-            .args(["keys", "list"])));
-        assert!(from_env.exists(), "the environment wins over .env");
+            .args(["keys", "list"]));
+        assert!(
+            stderr(&out).contains(&format!("no database at {}", from_env.display())),
+            "the environment wins over .env: {}",
+            stderr(&out)
+        );
 
         let flag = format!("sqlite://{}?mode=rwc", from_flag.display());
-        assert_ok(&run(sagasync(&db).env("DATABASE_URL", &url).args([
+        let out = run(sagasync(&db).env("DATABASE_URL", &url).args([
             "--database-url",
             &flag,
             "keys",
             "list",
-        ])));
-        assert!(from_flag.exists(), "a flag wins over the environment");
+        ]));
+        assert!(
+            stderr(&out).contains(&format!("no database at {}", from_flag.display())),
+            "a flag wins over the environment: {}",
+            stderr(&out)
+        );
+        assert!(!from_env.exists() && !from_flag.exists());
     })
     .await;
 }
@@ -326,6 +337,7 @@ async fn generate_encryption_key_prints_a_usable_key_and_stdout_carries_only_res
         assert_eq!(printed.lines().count(), 1);
         assert!(sagasync::crypto::Cipher::new(printed.trim()).is_some());
 
+        db.open().await;
         let out = run(sagasync(&db).args(["keys", "list"]));
         assert_ok(&out);
         assert!(

@@ -292,6 +292,7 @@ async fn a_backup_taken_while_a_writer_keeps_writing_is_consistent() {
 async fn a_backup_never_overwrites_a_file_unless_forced() {
     run_on(Backend::Sqlite, |db| async move {
         std::fs::write(db.dir().join("taken.db"), "precious").expect("a file");
+        db.open().await;
 
         let out = run(sagasync(&db).args(["db", "backup", "taken.db"]));
 
@@ -313,6 +314,7 @@ async fn a_backup_never_overwrites_a_file_unless_forced() {
 }
 
 async fn a_backup_of_a_server_database_names_the_native_tool(db: TestDb) {
+    db.open().await;
     let out = run(sagasync(&db).args(["db", "backup", "shop.dump"]));
 
     match db.backend {
@@ -392,6 +394,10 @@ async fn two_processes_started_at_once_on_a_new_database_both_succeed(db: TestDb
             Some(db) => db,
             None => TestDb::create(backend).await.expect("a fresh database"),
         };
+        // A new SQLite database is an empty file (`db stats` only reads: it creates none).
+        if let Some(file) = sagasync::db::sqlite_file(&db.url) {
+            std::fs::File::create(file).expect("an empty database file");
+        }
         let children: Vec<_> = (0..2)
             .map(|_| spawn_piped(sagasync(&db).args(["db", "stats", "--format", "json"])))
             .collect();

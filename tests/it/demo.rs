@@ -3,7 +3,7 @@
 use entity::prelude::*;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use crate::helpers::{Backend, TestDb, assert_ok, run, run_on, sagasync, stdout};
+use crate::helpers::{Backend, TestDb, assert_ok, run, run_on, sagasync, stderr, stdout};
 
 fn demo(db: &TestDb) -> std::process::Output {
     run(sagasync(db).args([
@@ -191,6 +191,68 @@ async fn bench_measures_mysql_when_given_a_server() {
                 ("re-sync, 10% changed", 200),
             ]
         );
+    })
+    .await;
+}
+
+/// After the demo, reading commands in its directory neither create `sagasync.db` nor
+/// show zeros: they say where they looked and give the command on the demo's database;
+/// the demo's own closing lines are commands that work as printed.
+#[tokio::test]
+async fn reading_commands_never_create_a_database_and_point_at_the_demos() {
+    run_on(Backend::Sqlite, |db| async move {
+        let dir = db.dir();
+        let default_file = dir.join("sagasync.db");
+        let reading = |args: &[&str]| {
+            let mut cmd = sagasync(&db);
+            cmd.env_remove("DATABASE_URL").args(args);
+            run(&mut cmd)
+        };
+        for args in [
+            &["db", "stats"][..],
+            &["runs", "list"],
+            &["products", "list"],
+            &["keys", "list"],
+            &["cerema", "users", "list"],
+        ] {
+            let out = reading(args);
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains("no database at sagasync.db"), "{err}");
+            assert!(err.contains("sagasync demo"), "{err}");
+            assert_eq!(err.lines().count(), 1, "one line: {err}");
+            assert!(!default_file.exists(), "{args:?} created {default_file:?}");
+        }
+
+        let out = demo(&db);
+        assert_ok(&out);
+        let summary = stdout(&out);
+        let next: Vec<&str> = summary
+            .lines()
+            .skip_while(|l| !l.starts_with("Look at it:"))
+            .skip(1)
+            .map(str::trim)
+            .collect();
+        assert!(next.len() >= 4, "{summary}");
+        for line in &next[..4] {
+            // Each printed command runs as typed, on the demo's database.
+            let words: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(words[..2], ["sagasync", "--database-url"], "{line}");
+            let mut cmd = sagasync(&db);
+            cmd.env_remove("DATABASE_URL").args(&words[1..]);
+            assert_ok(&run(&mut cmd));
+        }
+
+        let out = reading(&["db", "stats", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "sagasync --database-url sqlite://sagasync-demo.db db stats --format json"
+            ),
+            "{err}"
+        );
+        assert!(!default_file.exists());
     })
     .await;
 }
