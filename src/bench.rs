@@ -166,7 +166,8 @@ impl ApiProcess {
 
     /// Changes `share` of the sandbox's records, as `POST /sandbox/mutate` does.
     async fn mutate(&self, share: f64) -> anyhow::Result<()> {
-        reqwest::Client::new()
+        crate::http::client()
+            .map_err(anyhow::Error::msg)?
             .post(format!("{}/sandbox/mutate?share={share}", self.origin))
             .send()
             .await?

@@ -5,9 +5,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use sagasync::commands::Cli;
-
 fn main() -> ExitCode {
     // A .env in the working directory fills in what the environment does not set.
     if let Err(e) = dotenvy::from_path(".env")
@@ -18,8 +15,8 @@ fn main() -> ExitCode {
     }
     let database_url_from_flag =
         std::env::args().any(|a| a == "--database-url" || a.starts_with("--database-url="));
-    let cli = Cli::parse();
-    sagasync::telemetry::init(cli.global.verbose, cli.global.quiet);
+    let cli = sagasync::commands::cli::parse();
+    sagasync::telemetry::init(cli.global.verbose, cli.global.quiet, cli.global.color);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

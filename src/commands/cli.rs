@@ -46,23 +46,35 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Database to use: sqlite://FILE?mode=rwc, postgres://..., mysql://...
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, help_heading = "Global options")]
     pub database_url: String,
 
     /// More log output on stderr (-v debug, -vv trace and SQL); RUST_LOG wins
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count, global = true, help_heading = "Global options")]
     pub verbose: u8,
 
     /// Only errors on stderr
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
 
     /// Base URL of the B2B inventory API; requests go to {base}/{endpoint}
-    #[arg(long, env = "B2B_API_URL", default_value = DEFAULT_B2B_API_URL, global = true)]
+    #[arg(long, env = "B2B_API_URL", default_value = DEFAULT_B2B_API_URL, global = true, help_heading = "B2B API options (global)")]
     pub b2b_api_url: String,
 
     /// Fallback API key, used when no stored key is active
-    #[arg(long, env = "B2B_API_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "B2B_API_KEY",
+        hide_env_values = true,
+        global = true,
+        help_heading = "B2B API options (global)"
+    )]
     pub b2b_api_key: Option<Secret>,
 
     /// Fernet key that encrypts stored API keys (url-safe base64 of 32 bytes)
@@ -70,7 +82,8 @@ pub struct GlobalArgs {
         long,
         env = "INVENTORY_ENCRYPTION_KEY",
         hide_env_values = true,
-        global = true
+        global = true,
+        help_heading = "B2B API options (global)"
     )]
     pub encryption_key: Option<Secret>,
 
@@ -80,7 +93,8 @@ pub struct GlobalArgs {
         env = "INVENTORY_API_TIMEOUT",
         default_value = "30",
         value_parser = timeout_secs,
-        global = true
+        global = true,
+        help_heading = "B2B API options (global)"
     )]
     pub api_timeout: std::time::Duration,
 
@@ -90,9 +104,21 @@ pub struct GlobalArgs {
         env = "INVENTORY_API_MAX_RETRIES",
         default_value_t = 3,
         value_parser = retries,
-        global = true
+        global = true,
+        help_heading = "B2B API options (global)"
     )]
     pub api_max_retries: u32,
+
+    /// Colours in log lines: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = crate::telemetry::ColorWhen::Auto,
+        value_name = "WHEN",
+        global = true,
+        help_heading = "Global options"
+    )]
+    pub color: crate::telemetry::ColorWhen,
 
     /// Largest answer read from an upstream API, in MiB (1 to 4096); a larger one stops the run
     #[arg(
@@ -100,9 +126,66 @@ pub struct GlobalArgs {
         env = "SAGASYNC_MAX_RESPONSE_MB",
         default_value_t = DEFAULT_MAX_RESPONSE_MB,
         value_parser = response_mb,
-        global = true
+        global = true,
+        help_heading = "Global options"
     )]
     pub max_response_mb: u64,
+}
+
+/// The command line of this process; a usage error is printed and the process exits
+/// (2), as clap does, but with the usage line of the command alone: clap's names every
+/// option the environment filled as if it were required.
+pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    let matches = match command.try_get_matches_from_mut(std::env::args_os()) {
+        Ok(m) => m,
+        Err(e) => exit_with(e),
+    };
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => exit_with(e),
+    }
+}
+
+fn exit_with(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    eprint!("{}", with_plain_usage(&text));
+    std::process::exit(e.exit_code());
+}
+
+/// `text` (a clap error) with its `Usage:` line replaced by the usage of the command it
+/// names, as `--help` shows it (no option the environment filled).
+pub fn with_plain_usage(text: &str) -> String {
+    use clap::CommandFactory;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let replaced = line.strip_prefix("Usage: ").and_then(|usage| {
+            let mut words = usage.split_whitespace();
+            if words.next()? != "sagasync" {
+                return None;
+            }
+            let mut command = Cli::command();
+            command.build();
+            let mut current = &command;
+            for word in words.take_while(|w| !w.starts_with(['-', '<', '['])) {
+                current = current.find_subcommand(word)?;
+            }
+            let usage = current.clone().render_usage().to_string();
+            Some(format!("{}\n", usage.trim_end()))
+        });
+        out.push_str(replaced.as_deref().unwrap_or(line));
+    }
+    out
 }
 
 impl GlobalArgs {
@@ -148,6 +231,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Show, apply or roll back database migrations (commands apply them anyway)
     Migrate(MigrateArgs),
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(super::shell::CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into a directory
+    Man(super::shell::ManArgs),
 }
 
 #[cfg(test)]

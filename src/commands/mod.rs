@@ -23,6 +23,7 @@ pub mod report;
 pub mod runs;
 pub mod sandbox;
 pub mod serve;
+pub mod shell;
 pub mod skills;
 pub mod sync;
 pub mod values;
@@ -241,6 +242,8 @@ async fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args, ctx).await,
         Command::Keys(args) => keys::run(args, ctx).await,
         Command::Migrate(args) => migrate::run(args, ctx).await,
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
         Command::SyncCategories(args) => sync::run_categories(args, ctx).await,
         Command::SyncProducts(args) => sync::run_products(args, ctx).await,
         Command::Demo(args) => demo::run(args, ctx).await,

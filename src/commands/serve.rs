@@ -9,9 +9,31 @@ use super::Context;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; anything but loopback exposes the database to the network
-    #[arg(long, default_value = "127.0.0.1:5000")]
+    /// Address to listen on: a port (5080, on loopback), localhost:PORT, or IP:PORT;
+    /// anything but loopback exposes the database to the network
+    #[arg(long, default_value = "127.0.0.1:5000", value_parser = bind_address, value_name = "ADDR")]
     pub bind: SocketAddr,
+}
+
+/// A listening address: `5080` and `localhost:5080` are loopback (IPv4), `:5080` too;
+/// otherwise an IP address and a port (`0.0.0.0:5080`, `[::1]:5080`).
+pub fn bind_address(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    let allowed = || {
+        format!(
+            "{s:?} is not an address to listen on: give a port (5080), localhost:PORT, \
+             or IP:PORT (127.0.0.1:5080, 0.0.0.0:5080, [::1]:5080)"
+        )
+    };
+    let port = |p: &str| p.parse::<u16>().map_err(|_| allowed());
+    let loopback = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+    if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+        return port(s).map(loopback);
+    }
+    if let Some(p) = s.strip_prefix("localhost:").or_else(|| s.strip_prefix(':')) {
+        return port(p).map(loopback);
+    }
+    s.parse::<SocketAddr>().map_err(|_| allowed())
 }
 
 pub async fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {

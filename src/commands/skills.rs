@@ -170,7 +170,8 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
 }
 
 /// `match-skills` as CSV records: one per skill of the profile shown, matched (with the
-/// person's skill that matches it), then missing.
+/// person's skill that matches it), then missing; then one per skill of the person's
+/// that matched nothing (`unmatched`, no required skill).
 fn match_records(r: &MatchResult) -> Vec<[String; 7]> {
     let score = r.match_score.to_string();
     let record = |required: &str, frequency: f64, yours: Option<&SkillMatch>| {
@@ -196,7 +197,18 @@ fn match_records(r: &MatchResult) -> Vec<[String; 7]> {
         .missing_skills
         .iter()
         .map(|m| record(&m.libelle, m.frequency, None));
-    matched.chain(missing).collect()
+    let unmatched = r.unmatched_skills.iter().map(|skill| {
+        [
+            r.rome_code.clone(),
+            score.clone(),
+            String::new(),
+            String::new(),
+            "unmatched".to_owned(),
+            skill.clone(),
+            "0".to_owned(),
+        ]
+    });
+    matched.chain(missing).chain(unmatched).collect()
 }
 
 fn print_match(r: &MatchResult) {
@@ -216,6 +228,13 @@ fn print_match(r: &MatchResult) {
         missing.add_row([m.libelle.clone(), pct(m.frequency)]);
     }
     println!("Missing skills\n{missing}\n");
+    if !r.unmatched_skills.is_empty() {
+        let mut unmatched = plain_table(&["your skill that matched nothing"]);
+        for skill in &r.unmatched_skills {
+            unmatched.add_row([skill.clone()]);
+        }
+        println!("Unmatched skills\n{unmatched}\n");
+    }
     println!("Recommendations");
     for rec in &r.recommendations {
         println!("  - {rec}");

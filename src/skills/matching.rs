@@ -58,6 +58,9 @@ pub struct MatchResult {
     pub match_score: f64,
     pub matching_skills: Vec<SkillMatch>,
     pub missing_skills: Vec<RequiredSkill>,
+    /// The person's skills that match none of the profile's (as given, trimmed, once
+    /// each): none is dropped from the answer.
+    pub unmatched_skills: Vec<String>,
     pub recommendations: Vec<String>,
 }
 
@@ -220,13 +223,16 @@ pub fn match_skills(rome_code: &str, required: &[RequiredSkill], skills: &[Strin
             percent(m.frequency)
         ));
     }
-    if let Some(unmatched) = user
-        .iter()
-        .find(|(s, _)| !matching.iter().any(|m| m.skill == s.trim()))
-    {
+    let mut unmatched_skills: Vec<String> = Vec::new();
+    for (s, _) in &user {
+        let s = s.trim();
+        if !matching.iter().any(|m| m.skill == s) && !unmatched_skills.iter().any(|u| u == s) {
+            unmatched_skills.push(s.to_owned());
+        }
+    }
+    if let Some(unmatched) = unmatched_skills.first() {
         recommendations.push(format!(
-            "\"{}\" matches none of the most requested skills: say it the way offers do",
-            unmatched.0.trim()
+            "\"{unmatched}\" matches none of the most requested skills: say it the way offers do"
         ));
     }
     if score >= 0.8 {
@@ -240,6 +246,7 @@ pub fn match_skills(rome_code: &str, required: &[RequiredSkill], skills: &[Strin
         match_score: score,
         matching_skills: matching,
         missing_skills: missing,
+        unmatched_skills,
         recommendations,
     }
 }

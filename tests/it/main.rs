@@ -17,6 +17,7 @@ mod demo;
 mod france_travail;
 mod ft_collect;
 mod ft_sandbox;
+mod help;
 mod hostile_catalog;
 mod hostile_http;
 mod inspect;

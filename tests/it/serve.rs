@@ -37,7 +37,7 @@ impl Api {
         }));
         Api {
             base,
-            http: reqwest::Client::new(),
+            http: sagasync::http::client().expect("an HTTP client"),
             stop: Some(stop),
             task: Some(task),
         }
@@ -302,6 +302,11 @@ async fn skills_routes_and_errors(db: TestDb) {
     assert!(score > 0.0 && score < 1.0, "{m}");
     assert_eq!(m["matching_skills"][0]["skill"], typed.as_str(), "{m}");
     assert_eq!(m["matching_skills"][0]["matches"], top.as_str(), "{m}");
+    assert_eq!(
+        m["unmatched_skills"],
+        json!(["pilotage d'avion"]),
+        "a skill that matched nothing is in the answer: {m}"
+    );
     // The CLI gives the same answer.
     let cli = crate::inspect::cli(
         &db,

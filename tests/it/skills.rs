@@ -105,6 +105,31 @@ async fn the_profile_and_the_score_come_from_the_stored_offers(db: TestDb) {
             .is_some_and(|r| r.starts_with("develop")),
         "{one}"
     );
+    // Skills that match nothing are all in the answer, in the JSON, the CSV and the
+    // table (a typo and an unrelated skill).
+    let typos = format!("{}, hygeine, dressage, hygeine", all[0]);
+    let args = ["match-skills", "--rome", code, "--skills", &typos];
+    let with_typos = json(&db, &args);
+    assert_eq!(
+        with_typos["unmatched_skills"],
+        serde_json::json!(["hygeine", "dressage"]),
+        "{with_typos}"
+    );
+    let text = stdout(&cli(&db, &args));
+    assert!(
+        text.contains("Unmatched skills") && text.contains("hygeine") && text.contains("dressage"),
+        "{text}"
+    );
+    let out = cli(&db, &[&args[..], &["--format", "csv"]].concat());
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let unmatched: Vec<String> = reader
+        .records()
+        .map(|r| r.expect("a record"))
+        .filter(|r| &r[4] == "unmatched")
+        .map(|r| r[5].to_owned())
+        .collect();
+    assert_eq!(unmatched, ["hygeine", "dressage"]);
+    assert_eq!(one["unmatched_skills"], serde_json::json!([]));
     // Nothing: zero, and it says so.
     let none = json(&db, &["match-skills", "--rome", code, "--skills", " , "]);
     assert_eq!(none["match_score"], 0.0);
