@@ -530,7 +530,8 @@ async fn export_table<R: Row>(
             break;
         };
         for (_, raw) in &rows {
-            serde_json::to_writer(&mut *out, raw)?;
+            let mut line = serde_json::Serializer::with_formatter(&mut *out, PythonStyle);
+            serde::Serialize::serialize(raw, &mut line)?;
             out.write_all(b"\n")?;
             written += 1;
         }
@@ -540,9 +541,52 @@ async fn export_table<R: Row>(
     Ok(written)
 }
 
+/// JSON on one line as Python's `json.dumps` writes it by default apart from non-ASCII
+/// text (kept as UTF-8): `", "` between items and `": "` after keys, so the lines read
+/// as the original scripts' `utilisateurs.jsonl` did, and their `grep` recipes
+/// (`grep '"gestionnaire": true'`) keep working.
+struct PythonStyle;
+
+impl serde_json::ser::Formatter for PythonStyle {
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exported_lines_are_written_as_python_writes_them() {
+        let raw: Value = serde_json::from_str(
+            r#"{"id_user":7,"email":"a@b.fr","gestionnaire":true,"groupe":null,"tags":[1,"é"],"s":{"id":3}}"#,
+        )
+        .expect("JSON");
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, PythonStyle);
+        serde::Serialize::serialize(&raw, &mut ser).expect("serialize");
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            r#"{"id_user": 7, "email": "a@b.fr", "gestionnaire": true, "groupe": null, "tags": [1, "é"], "s": {"id": 3}}"#
+        );
+    }
 
     #[test]
     fn positions_round_trip_through_json() {

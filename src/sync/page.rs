@@ -94,8 +94,43 @@ impl PageLog {
 
 /// The content hash a record is stored with: equal hashes mean nothing to write.
 pub fn content_hash(raw: &Value) -> String {
-    let digest = Sha256::digest(raw.to_string().as_bytes());
+    let mut canonical = String::new();
+    write_sorted(raw, &mut canonical);
+    let digest = Sha256::digest(canonical.as_bytes());
     hex::encode(&digest[..16])
+}
+
+/// `value` as compact JSON with every object's keys sorted: the same record hashes the
+/// same whatever order the API wrote its fields in (records keep that order, for the
+/// exports), and as it did when records were kept with sorted keys.
+fn write_sorted(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_sorted(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_sorted(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// Values per `IN (...)` list: a transaction's items in one statement (SQLite binds at
@@ -288,5 +323,14 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert_eq!(a, content_hash(&serde_json::json!({"id": 1, "x": "a"})));
         assert_ne!(a, content_hash(&serde_json::json!({"id": 1, "x": "b"})));
+        // Key order does not matter, and the hash is the one of the record with its keys
+        // sorted (what was stored before records kept the API's order).
+        let unordered: Value = serde_json::from_str(
+            r#"{"x": "a", "n": {"b": 1, "a": [{"z": 1, "y": "é"}]}, "id": 1}"#,
+        )
+        .expect("JSON");
+        let sorted = r#"{"id":1,"n":{"a":[{"y":"é","z":1}],"b":1},"x":"a"}"#;
+        let expected = hex::encode(&Sha256::digest(sorted.as_bytes())[..16]);
+        assert_eq!(content_hash(&unordered), expected);
     }
 }

@@ -504,13 +504,40 @@ async fn the_export_gives_back_the_sandbox_records(db: TestDb) {
 
     assert_eq!(written, 250);
     let data = CeremaData::new(11, 250, 40);
-    let exported: Vec<Value> = String::from_utf8(out)
-        .expect("utf-8")
+    let text = String::from_utf8(out).expect("utf-8");
+    let exported: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON record per line"))
         .collect();
     let expected: Vec<Value> = (0..250).map(|i| data.user(i)).collect();
     assert_eq!(exported, expected);
+    // Written as the original scripts' `json.dumps` wrote them: the API's key order,
+    // `", "` and `": "`, so their recipes (`grep '"gestionnaire": true'`) still work.
+    let keys = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    // (PostgreSQL receives records as jsonb, which orders keys by length: there the
+    // order is the database's.)
+    if db.backend != crate::helpers::Backend::Postgres {
+        for (line, record) in text.lines().zip(&expected) {
+            let parsed: Value = serde_json::from_str(line).expect("JSON");
+            assert_eq!(keys(&parsed), keys(record), "the API's order: {line}");
+            assert!(line.starts_with("{\"id_user\": "), "{line}");
+        }
+    }
+    let managers = expected
+        .iter()
+        .filter(|u| u["gestionnaire"] == true)
+        .count();
+    assert!(managers > 0);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains(r#""gestionnaire": true"#))
+            .count(),
+        managers
+    );
 }
 
 /// PostgreSQL refuses NUL characters in text and JSON, the others store them: they are
