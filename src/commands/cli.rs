@@ -9,6 +9,7 @@ use super::{
     bench::BenchArgs,
     catalog::{CategoriesArgs, ProductsArgs},
     cerema::CeremaArgs,
+    check::CheckArgs,
     db_stats::DbArgs,
     demo::DemoArgs,
     france_travail::FranceTravailArgs,
@@ -148,6 +149,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Show, apply or roll back database migrations (commands apply them anyway)
     Migrate(MigrateArgs),
+    /// Check the setup: database, keys, each upstream API, the archive (one line each)
+    Check(Box<CheckArgs>),
 }
 
 #[cfg(test)]
