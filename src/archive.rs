@@ -337,7 +337,7 @@ async fn probe_parent(path: &Path) -> Result<String, ArchiveError> {
     .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     match written {
         Ok(()) => Ok(format!(
-            "{} does not exist yet: it can be created in {}",
+            "{} does not exist yet: the collect creates it ({} is writable)",
             path.display(),
             parent.display()
         )),

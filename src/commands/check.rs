@@ -215,7 +215,8 @@ async fn encryption_check(
         (Ok(_), Some(a)) if a.undecryptable.is_empty() => {
             let detail = match a.stored {
                 0 => "a valid Fernet key; no API key stored yet".to_owned(),
-                n => format!("a valid Fernet key; it decrypts the {n} stored API key(s)"),
+                1 => "a valid Fernet key; decrypts the stored API key".to_owned(),
+                n => format!("a valid Fernet key; decrypts all {n} stored API keys"),
             };
             line(NAME, Status::Ok, detail)
         }
@@ -301,7 +302,7 @@ async fn api_check(
         Ok(Some(count)) => line(
             NAME,
             Status::Ok,
-            format!("{base} answered: {count} products listed"),
+            format!("{base} answered ({count} products)"),
         ),
         Ok(None) => line(NAME, Status::Ok, format!("{base} answered")),
         Err(e) => line(NAME, Status::Failed, one_line(&e.into())),

@@ -397,3 +397,35 @@ async fn a_key_stored_under_another_encryption_key_fails_both_key_lines() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_directory_is_probed_without_being_created() {
+    run_on(Backend::Sqlite, |db| async move {
+        db.open().await.close().await.expect("closed");
+        let missing = db.dir().join("raw").join("pages");
+        let file = db.dir().join("a-file");
+        std::fs::write(&file, "not a directory").expect("a regular file");
+        let archive_line = |target: &std::path::Path| {
+            let mut cmd = sagasync(&db);
+            cmd.args(["check", "--json", "--archive"]).arg(target);
+            cmd
+        };
+
+        let fine = run_async(archive_line(&missing)).await;
+        let blocked = run_async(archive_line(&file.join("raw"))).await;
+
+        assert_eq!(fine.status.code(), Some(0), "{}", stdout(&fine));
+        let archive = &lines(&fine)[6];
+        assert_eq!(archive.1, "ok", "{archive:?}");
+        assert!(archive.2.contains("does not exist yet"), "{archive:?}");
+        assert!(!db.dir().join("raw").exists(), "the check created raw/");
+        assert_eq!(blocked.status.code(), Some(1), "{}", stdout(&blocked));
+        let archive = &lines(&blocked)[6];
+        assert_eq!(archive.1, "failed", "{archive:?}");
+        assert!(
+            archive.2.starts_with("cannot create archive directory"),
+            "{archive:?}"
+        );
+    })
+    .await;
+}
