@@ -21,6 +21,8 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 const MIN_SCRUBBED_LEN: usize = 4;
 /// What a file name says when the search had no keywords.
 const NO_KEYWORDS: &str = "all";
+/// What [`probe`] writes, then deletes.
+const PROBE_BODY: &[u8] = b"{\"sagasync\": \"check\"}\n";
 
 /// Why the archive could not be opened or written. All are permanent for the page at
 /// hand: the S3 client has already retried transient failures.
@@ -47,6 +49,13 @@ pub enum ArchiveError {
     S3Config { bucket: String, reason: String },
     #[error("cannot write {url}: {reason}")]
     S3Write { url: String, reason: String },
+    #[error("cannot delete {}: {source}", path.display())]
+    DeleteFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot delete {url}: {reason}")]
+    S3Delete { url: String, reason: String },
 }
 
 /// Where raw pages go: `s3://bucket/prefix` or a directory.
@@ -245,6 +254,97 @@ impl Archive {
                 url,
             }),
         }
+    }
+}
+
+impl Archive {
+    /// Deletes what [`Archive::put`] stored under `name`.
+    pub async fn delete(&self, name: &str) -> Result<(), ArchiveError> {
+        let s3 = match &self.inner {
+            Inner::Dir(dir) => {
+                let path = dir.join(name);
+                return match tokio::fs::remove_file(&path).await {
+                    Ok(()) => Ok(()),
+                    Err(source) => Err(ArchiveError::DeleteFile { path, source }),
+                };
+            }
+            Inner::S3(s3) => s3,
+        };
+        let key = object_key(&s3.prefix, name);
+        let invalid_name = || ArchiveError::InvalidName {
+            name: name.to_owned(),
+        };
+        let location = object_store::path::Path::parse(&key).map_err(|_| invalid_name())?;
+        match s3.store.delete(&location).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(ArchiveError::S3Delete {
+                url: format!("s3://{}/{key}", s3.bucket),
+                reason: s3_reason(&e, &s3.secrets),
+            }),
+        }
+    }
+}
+
+/// Shows that pages can be archived at `target`, and says so: a small probe object
+/// written as a page is (so with the same credentials and permissions), then deleted.
+/// A directory that does not exist yet is not created: its nearest existing parent
+/// must take a file (the collect would create the directory there).
+pub async fn probe(target: ArchiveTarget, settings: &S3Settings) -> Result<String, ArchiveError> {
+    if let ArchiveTarget::Dir(path) = &target
+        && !path.exists()
+    {
+        return probe_parent(path).await;
+    }
+    let archive = Archive::open(target, settings)?;
+    let name = format!(
+        ".sagasync-check-{}-{}.json",
+        std::process::id(),
+        Utc::now().timestamp_micros()
+    );
+    archive.put(&name, PROBE_BODY).await?;
+    archive.delete(&name).await?;
+    Ok(format!(
+        "wrote and deleted a probe in {}",
+        archive.describe()
+    ))
+}
+
+/// [`probe`] of a directory that does not exist: a temporary file in its nearest
+/// existing ancestor, removed at once.
+async fn probe_parent(path: &Path) -> Result<String, ArchiveError> {
+    let parent = path
+        .ancestors()
+        .skip(1)
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .find(|p| p.exists())
+        .unwrap_or(Path::new("."))
+        .to_owned();
+    let dir = parent.clone();
+    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut temp = tempfile::Builder::new()
+            .prefix(".sagasync-check-")
+            .tempfile_in(&dir)?;
+        std::io::Write::write_all(&mut temp, PROBE_BODY)?;
+        temp.close()
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    match written {
+        Ok(()) => Ok(format!(
+            "{} does not exist yet: the collect creates it ({} is writable)",
+            path.display(),
+            parent.display()
+        )),
+        Err(source) => Err(ArchiveError::CreateDir {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 

@@ -6,10 +6,12 @@ mod backup;
 mod failure;
 mod migrate;
 
+use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
@@ -17,7 +19,7 @@ use sea_orm::{
 
 pub use backup::{Backup, BackupError, NativeBackup, backup_sqlite, native_backup_command};
 pub use failure::{ConnectionLost, Unreachable, connection_lost, explain};
-pub use migrate::{MIGRATION_LOCK_WAIT, migrate};
+pub use migrate::{MIGRATION_LOCK_WAIT, SchemaStatus, migrate, schema_status};
 
 /// Default database: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://sagasync.db?mode=rwc";
@@ -191,6 +193,17 @@ fn connect_options(url: &str, log_statements: bool, max_connections: u32) -> Con
     opts
 }
 
+/// The file a SQLite URL names (as written: relative to the working directory), or
+/// `None` for another backend, an in-memory database or a URL that does not parse.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !url.starts_with("sqlite:") || in_memory {
+        return None;
+    }
+    let opts = SqliteConnectOptions::from_str(url).ok()?;
+    Some(opts.get_filename().to_owned())
+}
+
 /// Connects and applies pending migrations: an embedded tool needs no setup step.
 pub async fn open(url: &str, log_statements: bool) -> anyhow::Result<DatabaseConnection> {
     open_for(url, log_statements, Use::Commands).await
@@ -279,19 +292,6 @@ pub fn backend_name(backend: DbBackend) -> &'static str {
     }
 }
 
-/// The file a SQLite URL names (`sqlite://FILE?...`, `sqlite:FILE`); `None` for another
-/// backend or an in-memory database.
-pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
-        return None;
-    }
-    Some(std::path::PathBuf::from(path))
-}
-
 /// The URL with any password replaced by `***`, fit for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
@@ -314,5 +314,17 @@ mod tests {
             "postgres://app:***@db.example:5432/shop"
         );
         assert_eq!(redact_url(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let check = |url: &str, expected: Option<&str>| {
+            assert_eq!(sqlite_file(url), expected.map(PathBuf::from), "{url}");
+        };
+        check(DEFAULT_DATABASE_URL, Some("sagasync.db"));
+        check("sqlite:///var/lib/s.db?mode=rwc", Some("/var/lib/s.db"));
+        check("sqlite::memory:", None);
+        check("sqlite://x.db?mode=memory", None);
+        check("postgres://app@db/shop", None);
     }
 }

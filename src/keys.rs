@@ -302,6 +302,33 @@ pub async fn resolve_active(
     }
 }
 
+/// What an encryption key makes of the stored keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyAudit {
+    /// Keys stored.
+    pub stored: usize,
+    /// The keys (id, name) the cipher cannot decrypt, oldest first; all of them when
+    /// there is no cipher.
+    pub undecryptable: Vec<(i32, String)>,
+}
+
+/// Tries `cipher` on every stored key (none is kept in clear): which it cannot decrypt.
+pub async fn audit(db: &DatabaseConnection, cipher: Option<&Cipher>) -> Result<KeyAudit, DbErr> {
+    let rows = ApiKey::find()
+        .order_by_asc(api_key::Column::Id)
+        .all(db)
+        .await?;
+    let undecryptable = rows
+        .iter()
+        .filter(|k| cipher.is_none_or(|c| c.decrypt(&k.key_encrypted).is_err()))
+        .map(|k| (k.id, k.name.clone()))
+        .collect();
+    Ok(KeyAudit {
+        stored: rows.len(),
+        undecryptable,
+    })
+}
+
 /// Records that the stored key `id` was just used for a request.
 pub async fn mark_used(db: &impl ConnectionTrait, id: i32) -> Result<(), DbErr> {
     ApiKey::update_many()

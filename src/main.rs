@@ -5,6 +5,8 @@
 
 use std::process::ExitCode;
 
+use sagasync::commands::one_line;
+
 fn main() -> ExitCode {
     // A .env in the working directory fills in what the environment does not set.
     if let Err(e) = dotenvy::from_path(".env")
@@ -31,21 +33,4 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// The error and its causes on one line, each cause once: many errors (sqlx's, SeaORM's)
-/// already quote their cause in their own message.
-fn one_line(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
 }

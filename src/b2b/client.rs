@@ -234,6 +234,20 @@ impl B2bClient {
         Ok(url)
     }
 
+    /// Page 1 of the products listing with one product in it: the smallest request
+    /// that shows the API answers this key. The listing's `count`, when it gives one.
+    pub async fn probe(&self, endpoint: &str) -> Result<Option<u64>, B2bError> {
+        let url = self.first_products_url(endpoint, 1, None)?;
+        let shown = url.as_str();
+        let page = self
+            .get_parsed(&url, |body| {
+                parse::product_page(decode_json(shown, body)?)
+                    .map_err(|reason| FetchError::shape(shown, reason))
+            })
+            .await?;
+        Ok(page.count)
+    }
+
     /// The pages of the products listing, from page 1, following `next`.
     pub fn product_pages(
         &self,

@@ -83,6 +83,17 @@ pub struct CeremaConnArgs {
 }
 
 impl CeremaConnArgs {
+    /// Whether any credential is given (a token, a username or a password).
+    pub fn is_configured(&self) -> bool {
+        let token = self
+            .cerema_api_token
+            .as_ref()
+            .is_some_and(|t| !t.is_empty());
+        let password = self.cerema_password.as_ref().is_some_and(|p| !p.is_empty());
+        let username = self.cerema_username.as_ref().is_some_and(|u| !u.is_empty());
+        token || username || password
+    }
+
     /// The client's settings, or what is missing to make them.
     pub fn settings(&self) -> anyhow::Result<CeremaSettings> {
         let auth = match (

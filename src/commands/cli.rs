@@ -9,6 +9,7 @@ use super::{
     bench::BenchArgs,
     catalog::{CategoriesArgs, ProductsArgs},
     cerema::CeremaArgs,
+    check::CheckArgs,
     db_stats::DbArgs,
     demo::DemoArgs,
     france_travail::FranceTravailArgs,
@@ -235,6 +236,8 @@ pub enum Command {
     Completions(super::shell::CompletionsArgs),
     /// Print the manual page (roff), or write one per command into a directory
     Man(super::shell::ManArgs),
+    /// Check the setup: database, keys, each upstream API, the archive (one line each)
+    Check(Box<CheckArgs>),
 }
 
 #[cfg(test)]

@@ -72,6 +72,13 @@ fn env_fallback(v: &Option<String>, old: &str) -> Option<String> {
 }
 
 impl FtConnArgs {
+    /// Whether a client id or a secret is given (here or in `POLE_EMPLOI_*`).
+    pub fn is_configured(&self) -> bool {
+        let secret = self.client_secret.as_ref().is_some_and(|s| !s.is_empty())
+            || env_fallback(&None, "POLE_EMPLOI_CLIENT_SECRET").is_some();
+        secret || env_fallback(&self.client_id, "POLE_EMPLOI_CLIENT_ID").is_some()
+    }
+
     /// The client's settings, or what is missing.
     pub fn settings(&self, rate: f64) -> anyhow::Result<FtSettings> {
         let client_id = env_fallback(&self.client_id, "POLE_EMPLOI_CLIENT_ID");

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod catalog;
 pub mod cerema;
 pub mod cerema_lists;
+pub mod check;
 pub mod cli;
 pub mod db_stats;
 pub mod demo;
@@ -145,6 +146,23 @@ pub async fn run(cli: Cli, database_url_from_flag: bool) -> anyhow::Result<ExitC
     outcome.map_err(explain)
 }
 
+/// The error and its causes on one line, each cause once: many errors (sqlx's, SeaORM's)
+/// already quote their cause in their own message. How `main` prints a failed command.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// A lost database connection said as such, also when a sync run carries it.
 fn explain(err: anyhow::Error) -> anyhow::Error {
     if let Some(RunError::Failed { run_id, cause }) = err.downcast_ref::<RunError>()
@@ -244,6 +262,7 @@ async fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::Migrate(args) => migrate::run(args, ctx).await,
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),
+        Command::Check(args) => check::run(*args, ctx).await,
         Command::SyncCategories(args) => sync::run_categories(args, ctx).await,
         Command::SyncProducts(args) => sync::run_products(args, ctx).await,
         Command::Demo(args) => demo::run(args, ctx).await,

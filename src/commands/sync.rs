@@ -25,6 +25,14 @@ pub struct SyncCategoriesArgs {
     pub report: ReportArgs,
 }
 
+/// Where the products listing is (`sync-products`, and `check`, which asks its page 1).
+#[derive(Debug, Clone, Args)]
+pub struct ProductsEndpointArgs {
+    /// Products endpoint, relative to B2B_API_URL
+    #[arg(long, env = "B2B_PRODUCTS_ENDPOINT", default_value = DEFAULT_PRODUCTS_ENDPOINT)]
+    pub endpoint: String,
+}
+
 #[derive(Debug, Args)]
 pub struct SyncProductsArgs {
     /// Only this site's products (a partial run: nothing is marked missing)
@@ -33,9 +41,8 @@ pub struct SyncProductsArgs {
     /// Products per page asked of the API (it may send another size)
     #[arg(long, default_value_t = DEFAULT_PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub page_size: u32,
-    /// Products endpoint, relative to B2B_API_URL
-    #[arg(long, env = "B2B_PRODUCTS_ENDPOINT", default_value = DEFAULT_PRODUCTS_ENDPOINT)]
-    pub endpoint: String,
+    #[command(flatten)]
+    pub products: ProductsEndpointArgs,
     /// Pages asked at once when `next` links show page numbers (halved while the API
     /// answers 429/5xx; 1: one page after the other)
     #[arg(
@@ -80,12 +87,16 @@ pub async fn b2b_client(
 ) -> anyhow::Result<B2bClient> {
     let cipher = ctx.cipher();
     let key = keys::resolve_active(db, cipher.as_ref(), ctx.global.b2b_api_key.as_ref()).await?;
-    let settings = B2bSettings {
+    Ok(B2bClient::new(&b2b_settings(ctx), key)?.with_http_options(ctx.global.http_options()))
+}
+
+/// Where the B2B API is and how patiently it is asked (`B2B_API_URL`, `INVENTORY_API_*`).
+pub fn b2b_settings(ctx: &Context) -> B2bSettings {
+    B2bSettings {
         base_url: ctx.global.b2b_api_url.clone(),
         timeout: ctx.global.api_timeout,
         max_retries: ctx.global.api_max_retries,
-    };
-    Ok(B2bClient::new(&settings, key)?.with_http_options(ctx.global.http_options()))
+    }
 }
 
 pub async fn run_categories(args: SyncCategoriesArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -106,7 +117,7 @@ pub async fn run_products(args: SyncProductsArgs, ctx: &Context) -> anyhow::Resu
     let db = ctx.open_db().await?;
     let client = b2b_client(ctx, &db).await?;
     let opts = ProductSyncOptions {
-        endpoint: args.endpoint,
+        endpoint: args.products.endpoint,
         page_size: args.page_size,
         site_id: args.site_id,
         concurrency: args.concurrency,

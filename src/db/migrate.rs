@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
+use sea_orm_migration::MigrationStatus;
 
 use super::begin_write;
 
@@ -100,6 +101,29 @@ async fn migrate_locked(db: &DatabaseConnection, backend: DbBackend) -> anyhow::
     let result = Migrator::up(db, None).await;
     let _ = db.execute_unprepared(&unlock).await;
     Ok(result?)
+}
+
+/// Where a database's schema stands against this build's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations applied.
+    pub applied: usize,
+    /// The names of the migrations not applied yet, oldest first.
+    pub pending: Vec<String>,
+}
+
+/// Reads which migrations are applied and which are pending, writing nothing (not even
+/// the migrations table: a database never migrated shows every migration pending).
+/// A database migrated by a newer build (a migration this one does not know) is an error.
+pub async fn schema_status(db: &DatabaseConnection) -> Result<SchemaStatus, DbErr> {
+    let all = Migrator::get_migration_with_status_read_only(db).await?;
+    let (pending, applied): (Vec<_>, Vec<_>) = all
+        .iter()
+        .partition(|m| m.status() == MigrationStatus::Pending);
+    Ok(SchemaStatus {
+        applied: applied.len(),
+        pending: pending.iter().map(|m| m.name().to_owned()).collect(),
+    })
 }
 
 /// The integer in column `index` of the one row of `sql` (`None` for NULL).

@@ -85,6 +85,11 @@ impl S3Server {
         }
     }
 
+    /// The server's URL (`AWS_ENDPOINT_URL`).
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// s3s-fs keeps a bucket as a directory under its root.
     pub(crate) fn create_bucket(&self, bucket: &str) {
         std::fs::create_dir_all(self.root.path().join(bucket)).expect("a bucket directory");

@@ -10,6 +10,7 @@ mod archive;
 mod b2b;
 mod catalog;
 mod cerema;
+mod check;
 mod cli;
 mod concurrent_fetch;
 mod db_guarantees;
