@@ -3,13 +3,14 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use entity::category;
 use entity::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Context;
-use super::format::plain_table;
+use super::format::figures_table;
+use super::table::Layout;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
 use super::report::{KindRun, table};
@@ -41,6 +42,17 @@ pub struct DemoArgs {
     /// France Travail offers the demo's sandbox holds (all collected, no split needed)
     #[arg(long, default_value_t = DEMO_FT_OFFERS)]
     pub ft_offers: usize,
+    /// The summary as tables, or as one JSON object (`tables`, `runs`, `database`); a
+    /// summary of several tables has no CSV form (`db stats` and `runs list` have)
+    #[arg(long, value_enum, default_value_t = DemoFormat::Table)]
+    pub format: DemoFormat,
+}
+
+/// How the demo prints its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoFormat {
+    Table,
+    Json,
 }
 
 /// Offers in the demo's France Travail sandbox: under the 3,150 cap, so the demo needs
@@ -142,7 +154,10 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     if let Collected::Done(r) = &offers {
         runs.push(("france travail offers", &r.run));
     }
-    print_summary(&db, &url, &runs).await?;
+    match args.format {
+        DemoFormat::Table => print_summary(&db, &url, &runs).await?,
+        DemoFormat::Json => print_json(&db, &url, &runs).await?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -177,17 +192,66 @@ const SUMMARY_TABLES: [&str; 11] = [
     "sync_errors",
 ];
 
+/// Rows of each table of the summary, in its order.
+async fn summary_rows(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, u64)>> {
+    let counted = crate::inspect::db::table_rows(db).await?;
+    Ok(SUMMARY_TABLES
+        .into_iter()
+        .map(|t| {
+            let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
+            (t, n)
+        })
+        .collect())
+}
+
+/// The database as the summary names it: a SQLite file's full path, a redacted URL.
+fn location(url: &str) -> String {
+    match url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        Some(path) => std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.to_owned()),
+        None => crate::db::redact_url(url),
+    }
+}
+
+/// The summary as one JSON object: rows per table, the runs, the database.
+async fn print_json(
+    db: &DatabaseConnection,
+    url: &str,
+    runs: &[(&str, &RunReport)],
+) -> anyhow::Result<()> {
+    let tables: Vec<serde_json::Value> = summary_rows(db)
+        .await?
+        .into_iter()
+        .map(|(table, rows)| serde_json::json!({ "table": table, "rows": rows }))
+        .collect();
+    let runs: Vec<KindRun> = runs
+        .iter()
+        .map(|&(kind, run)| KindRun { kind, run })
+        .collect();
+    let summary = serde_json::json!({
+        "tables": tables,
+        "runs": runs,
+        "database": location(url),
+    });
+    println!("{summary}");
+    Ok(())
+}
+
 async fn print_summary(
     db: &DatabaseConnection,
     url: &str,
     runs: &[(&str, &RunReport)],
 ) -> anyhow::Result<()> {
-    let mut rows = plain_table(&["table", "rows"]);
-    let counted = crate::inspect::db::table_rows(db).await?;
-    for t in SUMMARY_TABLES {
-        let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
-        rows.add_row([t.to_owned(), n.to_string()]);
-    }
+    let rows: Vec<Vec<String>> = summary_rows(db)
+        .await?
+        .into_iter()
+        .map(|(t, n)| vec![t.to_owned(), n.to_string()])
+        .collect();
+    let rows = figures_table(&["table", "rows"], &rows, &Layout::default());
     println!("Rows per table\n{rows}\n");
 
     println!("Category tree (first two levels)");
@@ -220,17 +284,13 @@ async fn print_summary(
         .map(|&(kind, run)| KindRun { kind, run })
         .collect();
     println!("\nRuns\n{}\n", table(&runs));
-    let location = url
-        .strip_prefix("sqlite://")
-        .map(|p| p.split('?').next().unwrap_or(p));
-    match location {
-        Some(path) => {
-            let abs = std::fs::canonicalize(path)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| path.to_owned());
-            println!("Database: {abs} (run the demo again to see `unchanged`)");
-        }
-        None => println!("Database: {}", crate::db::redact_url(url)),
+    if url.starts_with("sqlite://") {
+        println!(
+            "Database: {} (run the demo again to see `unchanged`)",
+            location(url)
+        );
+    } else {
+        println!("Database: {}", location(url));
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ pub mod sandbox;
 pub mod serve;
 pub mod skills;
 pub mod sync;
+pub mod table;
 pub mod values;
 
 use std::process::ExitCode;
