@@ -10,11 +10,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 
 use super::Context;
 use super::format::figures_table;
-use super::table::Layout;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
 use super::report::{KindRun, table};
 use super::sandbox::DataArgs;
+use super::table::Layout;
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::bench::collect_every_offer;
 use crate::cerema::CeremaClient;
@@ -142,17 +142,12 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     sandbox.stop().await;
 
     let mut runs = vec![("categories", &cats), ("products", &prods)];
+    // Short names: the runs' table fits 80 columns.
     for r in &cerema_runs {
-        runs.push((
-            match r.kind {
-                "users" => "cerema users",
-                _ => "cerema structures",
-            },
-            &r.run,
-        ));
+        runs.push((r.kind, &r.run));
     }
     if let Collected::Done(r) = &offers {
-        runs.push(("france travail offers", &r.run));
+        runs.push(("offers", &r.run));
     }
     match args.format {
         DemoFormat::Table => print_summary(&db, &url, &runs).await?,

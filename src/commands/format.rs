@@ -208,7 +208,9 @@ impl<W: Write> ListWriter<W> {
                 if self.rows == 0 {
                     writeln!(self.out, "{empty}")?;
                 }
-                if let Some(line) = page.and_then(|(offset, total)| shown_line(self.rows, offset, total)) {
+                if let Some(line) =
+                    page.and_then(|(offset, total)| shown_line(self.rows, offset, total))
+                {
                     writeln!(self.out, "{}", table::wrap(&line, width))?;
                 }
             }

@@ -10,8 +10,8 @@ use sea_orm_migration::MigrationStatus;
 
 use super::Context;
 use super::format::figures_table;
-use super::table::Layout;
 use super::input::confirm;
+use super::table::Layout;
 use crate::db::{backend_name, redact_url};
 
 #[derive(Debug, Args)]

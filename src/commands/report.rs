@@ -10,8 +10,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::format::{Format, FormatArgs, figures_table};
-use super::table::Layout;
 use super::interrupt::interrupted_exit_code;
+use super::table::Layout;
 use crate::sync::{RunReport, RunStatusKind};
 
 /// Item issues listed under the table of a command that reports one run (the catalog

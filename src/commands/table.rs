@@ -79,15 +79,15 @@ impl Cell {
 /// Whether a numeric column holds identifiers (shown as they are, without separators).
 pub fn is_identifier(column: &str) -> bool {
     let last = column.rsplit('.').next().unwrap_or(column);
-    matches!(last, "id" | "run" | "groupe")
-        || last.ends_with("_id")
-        || last.starts_with("id_")
+    matches!(last, "id" | "run" | "groupe") || last.ends_with("_id") || last.starts_with("id_")
 }
 
 /// `1234567` as `1,234,567`; a decimal keeps its fraction (`12,500.00`).
 pub fn thousands(n: &str) -> String {
     let (sign, digits) = n.strip_prefix('-').map_or(("", n), |d| ("-", d));
-    let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
+    let (int, frac) = digits
+        .split_once('.')
+        .map_or((digits, None), |(i, f)| (i, Some(f)));
     let mut grouped = String::with_capacity(int.len() + int.len() / 3);
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i).is_multiple_of(3) {
@@ -198,8 +198,8 @@ pub fn cell_of(column: &str, node: &Node, max: usize) -> Cell {
 /// (grouped) unless `column` names an identifier.
 pub fn figure(column: &str, text: &str) -> Cell {
     let digits = text.strip_prefix('-').unwrap_or(text);
-    let numeric = !digits.is_empty()
-        && (digits.bytes().all(|b| b.is_ascii_digit()) || is_decimal(text));
+    let numeric =
+        !digits.is_empty() && (digits.bytes().all(|b| b.is_ascii_digit()) || is_decimal(text));
     match (numeric, is_identifier(column)) {
         (true, true) => Cell {
             text: text.to_owned(),
@@ -309,7 +309,11 @@ pub fn render(header: &[String], rows: &[Vec<Cell>], layout: &Layout, width: usi
                     .filter_map(|r| r.get(i))
                     .any(|c| c.kind == Kind::Number)
             };
-            let shrinks = |i: usize| rows.iter().filter_map(|r| r.get(i)).any(|c| c.kind == Kind::Text);
+            let shrinks = |i: usize| {
+                rows.iter()
+                    .filter_map(|r| r.get(i))
+                    .any(|c| c.kind == Kind::Text)
+            };
             for (i, col) in table.column_iter_mut().enumerate() {
                 let w = u16::try_from(min.get(i).copied().unwrap_or(1) + 2).unwrap_or(u16::MAX);
                 col.set_constraint(if hidden.contains(&i) {
@@ -423,8 +427,14 @@ mod tests {
         assert_eq!(cell_of("stock", &n, 60).text, "12,345");
         assert_eq!(cell_of("external_id", &n, 60).text, "12345");
         // Codes written as text stay as they are; amounts are grouped.
-        assert_eq!(cell_of("commune", &Node::Text("75056".into()), 60).text, "75056");
-        assert_eq!(cell_of("price", &Node::Text("12500.00".into()), 60).text, "12,500.00");
+        assert_eq!(
+            cell_of("commune", &Node::Text("75056".into()), 60).text,
+            "75056"
+        );
+        assert_eq!(
+            cell_of("price", &Node::Text("12500.00".into()), 60).text,
+            "12,500.00"
+        );
     }
 
     #[test]
@@ -481,6 +491,9 @@ mod tests {
 
     #[test]
     fn notes_wrap_at_spaces() {
-        assert_eq!(wrap("50 of 2,000 shown; --offset 50", 20), "50 of 2,000 shown;\n--offset 50");
+        assert_eq!(
+            wrap("50 of 2,000 shown; --offset 50", 20),
+            "50 of 2,000 shown;\n--offset 50"
+        );
     }
 }

@@ -102,16 +102,16 @@ pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec
     let rows = offer_query(filter)
         .select_only()
         .columns([
-        job_offer::Column::Id,
-        job_offer::Column::Intitule,
-        job_offer::Column::RomeCode,
-        job_offer::Column::TypeContrat,
-        job_offer::Column::LieuLibelle,
-        job_offer::Column::Commune,
-        job_offer::Column::Departement,
-        job_offer::Column::EntrepriseNom,
-        job_offer::Column::SalaireLibelle,
-        job_offer::Column::DateCreation,
+            job_offer::Column::Id,
+            job_offer::Column::Intitule,
+            job_offer::Column::RomeCode,
+            job_offer::Column::TypeContrat,
+            job_offer::Column::LieuLibelle,
+            job_offer::Column::Commune,
+            job_offer::Column::Departement,
+            job_offer::Column::EntrepriseNom,
+            job_offer::Column::SalaireLibelle,
+            job_offer::Column::DateCreation,
         ])
         .order_by_asc(Expr::col(job_offer::Column::DateCreation).is_null())
         .order_by_desc(job_offer::Column::DateCreation)

@@ -268,6 +268,7 @@ pub fn sagasync(db: &TestDb) -> Command {
         "CEREMA_API_MAX_RETRIES",
         "CEREMA_CONCURRENCY",
         "RUST_LOG",
+        "COLUMNS",
     ] {
         cmd.env_remove(var);
     }

@@ -192,7 +192,13 @@ pub async fn count_products(
     db: &DatabaseConnection,
     filter: &ProductFilter,
 ) -> crate::inspect::Result<u64> {
-    if filter.search.as_deref().map(search_words).unwrap_or_default().is_empty() {
+    if filter
+        .search
+        .as_deref()
+        .map(search_words)
+        .unwrap_or_default()
+        .is_empty()
+    {
         return Ok(base_query(db, filter).await?.count(db).await?);
     }
     let all = ProductFilter {
