@@ -42,8 +42,14 @@ async fn demo_syncs_everything_and_its_database_holds_what_the_summary_says() {
         assert_eq!(Product::find().count(&conn).await.expect("count"), 300);
         assert_eq!(Category::find().count(&conn).await.expect("count"), 25);
         // Figures are right-aligned.
-        assert!(summary.contains("│ products            ┆  300 │"), "{summary}");
-        assert!(summary.contains("│ cerema_users        ┆  250 │"), "{summary}");
+        assert!(
+            summary.contains("│ products            ┆  300 │"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("│ cerema_users        ┆  250 │"),
+            "{summary}"
+        );
         assert_eq!(
             CeremaStructure::find().count(&conn).await.expect("count"),
             30
