@@ -10,7 +10,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Cipher, CryptoError};
 use crate::db::{begin_write, is_unique_violation};
@@ -44,7 +44,7 @@ pub enum KeyError {
 }
 
 /// A key as `keys list` shows it: masked, never in clear.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyView {
     pub id: i32,
     pub name: String,

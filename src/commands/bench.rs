@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Context;
-use super::format::plain_table;
+use super::format::{Format, FormatArgs, figures_table};
+use super::table::Layout;
 use crate::bench::{
     BenchOptions, Phase, cerema, distant, drop_database, floor, france_travail, fresh_database,
     run as run_phases,
@@ -59,9 +60,9 @@ pub struct BenchArgs {
     /// Only SQLite, even when TEST_POSTGRES_URL or TEST_MYSQL_URL is set
     #[arg(long)]
     pub sqlite_only: bool,
-    /// One JSON array on stdout
-    #[arg(long)]
-    pub json: bool,
+    /// JSON: an array of phases; CSV: a row per phase
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -124,51 +125,106 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
-        return Ok(ExitCode::SUCCESS);
+    match args.format.get() {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+        Format::Csv => write_csv(&all)?,
+        Format::Table => print_table(&opts, &all),
     }
-    let mut table = plain_table(&[
-        "backend",
-        "phase",
-        "items",
-        "wall (s)",
-        "items/s",
-        "vs floor (or ceiling)",
-        "peak RSS (MB)",
-    ]);
-    for p in &all {
-        table.add_row([
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The columns of the CSV: every figure of a phase, empty when it has none.
+const CSV_COLUMNS: [&str; 10] = [
+    "backend",
+    "phase",
+    "items",
+    "seconds",
+    "items_per_sec",
+    "peak_rss_mb",
+    "ratio_to_floor",
+    "ratio_to_ceiling",
+    "requests",
+    "sequential_per_sec",
+];
+
+fn write_csv(all: &[Phase]) -> anyhow::Result<()> {
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
+    csv.write_record(CSV_COLUMNS)?;
+    for p in all {
+        csv.write_record([
             p.backend.clone(),
             p.phase.clone(),
             p.items.to_string(),
-            format!("{:.2}", p.seconds),
-            format!("{:.0}", p.items_per_sec),
-            match (p.ratio_to_floor, p.ratio_to_ceiling, p.sequential_per_sec) {
-                (Some(r), _, _) => format!("{:.0}%", r * 100.0),
-                (None, Some(c), _) => format!("{:.0}% of ceiling", c * 100.0),
-                (None, None, Some(s)) => format!(
-                    "{:.1}x sequential ({s:.0}/s)",
-                    p.items_per_sec / s.max(1e-9)
-                ),
-                (None, None, None) => "-".into(),
-            },
-            p.peak_rss_mb
-                .map(|m| format!("{m:.0}"))
-                .unwrap_or_else(|| "?".into()),
-        ]);
+            p.seconds.to_string(),
+            p.items_per_sec.to_string(),
+            opt(p.peak_rss_mb),
+            opt(p.ratio_to_floor),
+            opt(p.ratio_to_ceiling),
+            p.requests.map(|r| r.to_string()).unwrap_or_default(),
+            opt(p.sequential_per_sec),
+        ])?;
     }
-    println!(
+    csv.flush()?;
+    Ok(())
+}
+
+fn print_table(opts: &BenchOptions, all: &[Phase]) {
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .map(|p| {
+            vec![
+                p.backend.clone(),
+                p.phase.clone(),
+                p.items.to_string(),
+                format!("{:.2}", p.seconds),
+                format!("{:.0}", p.items_per_sec),
+                match (p.ratio_to_floor, p.ratio_to_ceiling, p.sequential_per_sec) {
+                    (Some(r), _, _) => format!("{:.0}%", r * 100.0),
+                    (None, Some(c), _) => format!("{:.0}% of ceiling", c * 100.0),
+                    (None, None, Some(s)) => format!(
+                        "{:.1}x sequential ({}/s)",
+                        p.items_per_sec / s.max(1e-9),
+                        super::table::thousands(&format!("{s:.0}"))
+                    ),
+                    (None, None, None) => "-".into(),
+                },
+                p.peak_rss_mb
+                    .map(|m| format!("{m:.0}"))
+                    .unwrap_or_else(|| "?".into()),
+            ]
+        })
+        .collect();
+    let table = figures_table(
+        &[
+            "backend",
+            "phase",
+            "items",
+            "wall (s)",
+            "items/s",
+            "vs floor (or ceiling)",
+            "peak RSS (MB)",
+        ],
+        &rows,
+        &Layout {
+            drop: &["peak RSS (MB)", "wall (s)", "backend"],
+        },
+    );
+    let count = |n: usize| super::table::count(n as u64);
+    let title = format!(
         "{} products, {} categories, page size {}, {} page(s) at once; {} Cerema users; {} \
          France Travail offers (ceiling: 10 requests/s x 150 = 1,500 offers/s); distant API: \
-         {} products (sequential: page size / latency)\n{table}",
-        opts.products,
-        opts.categories,
+         {} products (sequential: page size / latency)",
+        count(opts.products),
+        count(opts.categories),
         opts.page_size,
         opts.concurrency,
-        opts.cerema_users,
-        opts.ft_offers,
-        opts.distant_products
+        count(opts.cerema_users),
+        count(opts.ft_offers),
+        count(opts.distant_products)
     );
-    Ok(ExitCode::SUCCESS)
+    println!(
+        "{}\n{table}",
+        super::table::wrap(&title, super::table::width())
+    );
 }

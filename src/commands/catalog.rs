@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Context;
 use super::format::{
-    Format, FormatArgs, ListWriter, done, stdout, write_list, write_pages, write_record,
+    Format, FormatArgs, ListWriter, Listing, done, stdout, write_list, write_pages, write_record,
 };
+use super::table::Layout;
+use super::values::{depth, list_limit, offset};
 use crate::inspect::InspectError;
 use crate::inspect::catalog::{
     self, CategoryRow, ProductFilter, ProductKey, ProductRow, TreeFilter, TreeRow,
@@ -26,13 +28,25 @@ pub enum CategoriesCommand {
     /// The category tree, indented, with product counts
     Tree(TreeArgs),
     /// Every category with its parent and product count, by id
-    List(FormatArgs),
+    List(CategoriesListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CategoriesListArgs {
+    /// Categories shown at most (all when absent)
+    #[arg(long, value_parser = list_limit)]
+    pub limit: Option<u64>,
+    /// Categories skipped before the first shown
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct TreeArgs {
     /// Levels shown (1: the top level, or the root, alone)
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = depth)]
     pub depth: Option<u32>,
     /// Only this category (by slug) and what is below it
     #[arg(long)]
@@ -79,8 +93,11 @@ pub struct ProductsListArgs {
     #[arg(long)]
     pub available: bool,
     /// Products shown at most
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 50, value_parser = list_limit)]
     pub limit: u64,
+    /// Products skipped before the first shown (same order, same filters)
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -100,6 +117,32 @@ pub struct ProductsShowArgs {
     pub format: FormatArgs,
 }
 
+/// What a narrow terminal leaves out of `products list` first: the mapping and the
+/// secondary figures; id, title, price and stock stay longest.
+const PRODUCTS_LAYOUT: Layout = Layout {
+    drop: &[
+        "external_id",
+        "updated_at",
+        "discount_price",
+        "brand",
+        "sync_status",
+        "is_available",
+        "category",
+        "sku",
+        "stock",
+    ],
+};
+
+/// What a narrow terminal leaves out of `categories list` first.
+const CATEGORIES_LAYOUT: Layout = Layout {
+    drop: &["position", "level", "parent", "slug"],
+};
+
+/// What a narrow terminal leaves out of `categories tree` first.
+const TREE_LAYOUT: Layout = Layout {
+    drop: &["slug", "products"],
+};
+
 /// A tree line as a table shows it: the name indented by depth.
 #[derive(Serialize, Deserialize)]
 struct TreeLine {
@@ -112,12 +155,18 @@ struct TreeLine {
 pub async fn run_categories(args: CategoriesArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     match args.command {
-        CategoriesCommand::List(format) => {
-            write_pages::<CategoryRow, _>(
-                format.format,
-                u64::MAX,
-                "no category stored",
+        CategoriesCommand::List(args) => {
+            let listing = Listing {
+                empty: "no category stored",
+                layout: CATEGORIES_LAYOUT,
+                offset: args.offset,
+                limit: args.limit.unwrap_or(u64::MAX),
+            };
+            write_pages::<CategoryRow, _, _>(
+                args.format.get(),
+                listing,
                 async |limit, offset| Ok(catalog::categories(&db, limit, offset).await?),
+                async || Ok(catalog::count_categories(&db).await?),
             )
             .await
         }
@@ -127,11 +176,11 @@ pub async fn run_categories(args: CategoriesArgs, ctx: &Context) -> anyhow::Resu
                 depth: args.depth,
             };
             let rows = catalog::tree(&db, &filter).await.map_err(with_hint)?;
-            if args.format.format != Format::Table {
-                return write_list(args.format.format, &rows, "");
+            if args.format.get() != Format::Table {
+                return write_list(args.format.get(), &rows, "", Layout::default());
             }
             let lines: Vec<TreeLine> = rows.into_iter().map(tree_line).collect();
-            write_list(Format::Table, &lines, "no category stored")
+            write_list(Format::Table, &lines, "no category stored", TREE_LAYOUT)
         }
     }
 }
@@ -175,18 +224,26 @@ pub async fn run_products(args: ProductsArgs, ctx: &Context) -> anyhow::Result<E
                 search: args.search,
                 available: args.available.then_some(true),
                 limit: args.limit,
-                offset: 0,
+                offset: args.offset,
             };
+            let format = args.format.get();
             // Streamed straight from the scan: a million products never sit in memory.
-            let mut out = ListWriter::new::<ProductRow>(args.format.format, stdout());
+            let mut out = ListWriter::new::<ProductRow>(format, stdout()).layout(PRODUCTS_LAYOUT);
             let scanned =
                 catalog::each_product(&db, &filter, |row| out.row(&row).map_err(ListError::Write))
                     .await;
-            match scanned {
-                Ok(_) => done(out.finish("no product matched").map(drop)),
-                Err(ListError::Inspect(e)) => Err(with_hint(e)),
-                Err(ListError::Write(e)) => done(Err(e)),
-            }
+            let shown = match scanned {
+                Ok(shown) => shown,
+                Err(ListError::Inspect(e)) => return Err(with_hint(e)),
+                Err(ListError::Write(e)) => return done(Err(e)),
+            };
+            // Only a table says what part of the list it shows.
+            let page = if format == Format::Table && (shown == filter.limit || filter.offset > 0) {
+                Some((filter.offset, catalog::count_products(&db, &filter).await?))
+            } else {
+                None
+            };
+            done(out.finish("no product matched", page).map(drop))
         }
         ProductsCommand::Show(args) => {
             let key = match (args.id, args.sku, args.external_id) {
@@ -203,7 +260,7 @@ pub async fn run_products(args: ProductsArgs, ctx: &Context) -> anyhow::Result<E
                 };
                 anyhow::bail!("no product {which}: `sagasync products list` shows the products");
             };
-            done(write_record(args.format.format, &product, stdout()))
+            done(write_record(args.format.get(), &product, stdout()))
         }
     }
 }

@@ -14,10 +14,11 @@ use super::format::is_broken_pipe;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
 use super::report::{
-    ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, STATS_HEADER, issue_lines, more_issues_line, render,
-    stats_row,
+    ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, STATS_HEADER, STATS_LAYOUT, issue_lines,
+    more_issues_line, render, stats_row,
 };
-use super::values::{concurrency, retries, timeout_secs};
+use super::table::Layout;
+use super::values::{concurrency, max_pages, retries, timeout_secs};
 use crate::cerema::{CeremaAuth, CeremaClient, CeremaKind, CeremaSettings, DEFAULT_CEREMA_API_URL};
 use crate::secret::Secret;
 use crate::sync::cerema::{
@@ -155,7 +156,7 @@ pub struct CeremaSyncArgs {
     )]
     pub concurrency: usize,
     /// Stop after this many pages; the next run continues from there
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_parser = max_pages)]
     pub max_pages: Option<u32>,
     /// Forget where the last unfinished run stopped and start from page 1
     #[arg(long)]
@@ -243,6 +244,7 @@ async fn run_sync(args: CeremaSyncArgs, ctx: &Context) -> anyhow::Result<ExitCod
 
 impl Outcome for CeremaReport {
     const COLUMNS: &'static [&'static str] = &STATS_HEADER;
+    const LAYOUT: Layout = STATS_LAYOUT;
 
     fn run(&self) -> Option<&RunReport> {
         Some(&self.run)

@@ -7,6 +7,8 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::format::{FormatArgs, write_filtered};
+use super::table::Layout;
+use super::values::{id, list_limit, offset};
 use crate::inspect::cerema::{self, StructureFilter, UserFilter};
 
 #[derive(Debug, Args)]
@@ -24,14 +26,17 @@ pub enum UsersCommand {
 #[derive(Debug, Args)]
 pub struct UsersListArgs {
     /// Only the users of this structure (its id)
-    #[arg(long)]
+    #[arg(long, value_parser = id)]
     pub structure: Option<i64>,
     /// Only the structures' managers (gestionnaires)
     #[arg(long)]
     pub gestionnaire: bool,
     /// Users shown at most
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 50, value_parser = list_limit)]
     pub limit: u64,
+    /// Users skipped before the first shown (same order, same filters)
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -54,11 +59,38 @@ pub struct StructuresListArgs {
     #[arg(long)]
     pub departement: Option<String>,
     /// Structures shown at most
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 50, value_parser = list_limit)]
     pub limit: u64,
+    /// Structures skipped before the first shown (same order, same filters)
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
     #[command(flatten)]
     pub format: FormatArgs,
 }
+
+/// What a narrow terminal leaves out of `cerema users list` first.
+const USERS_LAYOUT: Layout = Layout {
+    drop: &[
+        "last_synced_at",
+        "groupe",
+        "exterieur",
+        "date_expiration",
+        "structure_id",
+        "gestionnaire",
+    ],
+};
+
+/// What a narrow terminal leaves out of `cerema structures list` first.
+const STRUCTURES_LAYOUT: Layout = Layout {
+    drop: &[
+        "last_synced_at",
+        "niveau_acces",
+        "region",
+        "siret",
+        "type",
+        "departement",
+    ],
+};
 
 pub async fn run_users(args: UsersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let UsersCommand::List(args) = args.command;
@@ -67,13 +99,17 @@ pub async fn run_users(args: UsersArgs, ctx: &Context) -> anyhow::Result<ExitCod
         structure: args.structure,
         gestionnaire: args.gestionnaire.then_some(true),
         limit: args.limit,
-        offset: 0,
+        offset: args.offset,
     };
     write_filtered(
-        args.format.format,
+        args.format.get(),
         &filter,
         "no user matched",
-        async |page| Ok(cerema::users(&db, page).await?),
+        USERS_LAYOUT,
+        (
+            async |page: &UserFilter| Ok(cerema::users(&db, page).await?),
+            async |all: &UserFilter| Ok(cerema::count_users(&db, all).await?),
+        ),
     )
     .await
 }
@@ -84,13 +120,17 @@ pub async fn run_structures(args: StructuresArgs, ctx: &Context) -> anyhow::Resu
     let filter = StructureFilter {
         departement: args.departement,
         limit: args.limit,
-        offset: 0,
+        offset: args.offset,
     };
     write_filtered(
-        args.format.format,
+        args.format.get(),
         &filter,
         "no structure matched",
-        async |page| Ok(cerema::structures(&db, page).await?),
+        STRUCTURES_LAYOUT,
+        (
+            async |page: &StructureFilter| Ok(cerema::structures(&db, page).await?),
+            async |all: &StructureFilter| Ok(cerema::count_structures(&db, all).await?),
+        ),
     )
     .await
 }

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::format::{Format, FormatArgs, done, stdout, write_list, write_record};
+use super::table::Layout;
 use crate::db::{backup_sqlite, native_backup_command, redact_url};
 use crate::inspect;
 use crate::inspect::db::human_size;
@@ -46,11 +47,11 @@ pub async fn run(args: DbArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
 async fn stats(format: FormatArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     let stats = inspect::db::stats(&db).await?;
-    if format.format == Format::Csv {
+    if format.get() == Format::Csv {
         // One record per item: here the tables and their rows.
-        return write_list(Format::Csv, &stats.tables, "");
+        return write_list(Format::Csv, &stats.tables, "", Layout::default());
     }
-    done(write_record(format.format, &stats, stdout()))
+    done(write_record(format.get(), &stats, stdout()))
 }
 
 async fn run_backup(args: BackupArgs, ctx: &Context) -> anyhow::Result<ExitCode> {

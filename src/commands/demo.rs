@@ -3,17 +3,18 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use entity::category;
 use entity::prelude::*;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Context;
-use super::format::plain_table;
+use super::format::figures_table;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
 use super::report::{KindRun, table};
 use super::sandbox::DataArgs;
+use super::table::Layout;
 use crate::b2b::{B2bClient, B2bSettings};
 use crate::bench::collect_every_offer;
 use crate::cerema::CeremaClient;
@@ -41,6 +42,17 @@ pub struct DemoArgs {
     /// France Travail offers the demo's sandbox holds (all collected, no split needed)
     #[arg(long, default_value_t = DEMO_FT_OFFERS)]
     pub ft_offers: usize,
+    /// The summary as tables, or as one JSON object (`tables`, `runs`, `database`); a
+    /// summary of several tables has no CSV form (`db stats` and `runs list` have)
+    #[arg(long, value_enum, default_value_t = DemoFormat::Table)]
+    pub format: DemoFormat,
+}
+
+/// How the demo prints its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoFormat {
+    Table,
+    Json,
 }
 
 /// Offers in the demo's France Travail sandbox: under the 3,150 cap, so the demo needs
@@ -130,19 +142,17 @@ pub async fn run(args: DemoArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     sandbox.stop().await;
 
     let mut runs = vec![("categories", &cats), ("products", &prods)];
+    // Short names: the runs' table fits 80 columns.
     for r in &cerema_runs {
-        runs.push((
-            match r.kind {
-                "users" => "cerema users",
-                _ => "cerema structures",
-            },
-            &r.run,
-        ));
+        runs.push((r.kind, &r.run));
     }
     if let Collected::Done(r) = &offers {
-        runs.push(("france travail offers", &r.run));
+        runs.push(("offers", &r.run));
     }
-    print_summary(&db, &url, &runs).await?;
+    match args.format {
+        DemoFormat::Table => print_summary(&db, &url, &runs).await?,
+        DemoFormat::Json => print_json(&db, &url, &runs).await?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -177,17 +187,66 @@ const SUMMARY_TABLES: [&str; 11] = [
     "sync_errors",
 ];
 
+/// Rows of each table of the summary, in its order.
+async fn summary_rows(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, u64)>> {
+    let counted = crate::inspect::db::table_rows(db).await?;
+    Ok(SUMMARY_TABLES
+        .into_iter()
+        .map(|t| {
+            let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
+            (t, n)
+        })
+        .collect())
+}
+
+/// The database as the summary names it: a SQLite file's full path, a redacted URL.
+fn location(url: &str) -> String {
+    match url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        Some(path) => std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.to_owned()),
+        None => crate::db::redact_url(url),
+    }
+}
+
+/// The summary as one JSON object: rows per table, the runs, the database.
+async fn print_json(
+    db: &DatabaseConnection,
+    url: &str,
+    runs: &[(&str, &RunReport)],
+) -> anyhow::Result<()> {
+    let tables: Vec<serde_json::Value> = summary_rows(db)
+        .await?
+        .into_iter()
+        .map(|(table, rows)| serde_json::json!({ "table": table, "rows": rows }))
+        .collect();
+    let runs: Vec<KindRun> = runs
+        .iter()
+        .map(|&(kind, run)| KindRun { kind, run })
+        .collect();
+    let summary = serde_json::json!({
+        "tables": tables,
+        "runs": runs,
+        "database": location(url),
+    });
+    println!("{summary}");
+    Ok(())
+}
+
 async fn print_summary(
     db: &DatabaseConnection,
     url: &str,
     runs: &[(&str, &RunReport)],
 ) -> anyhow::Result<()> {
-    let mut rows = plain_table(&["table", "rows"]);
-    let counted = crate::inspect::db::table_rows(db).await?;
-    for t in SUMMARY_TABLES {
-        let n = counted.iter().find(|c| c.table == t).map_or(0, |c| c.rows);
-        rows.add_row([t.to_owned(), n.to_string()]);
-    }
+    let rows: Vec<Vec<String>> = summary_rows(db)
+        .await?
+        .into_iter()
+        .map(|(t, n)| vec![t.to_owned(), n.to_string()])
+        .collect();
+    let rows = figures_table(&["table", "rows"], &rows, &Layout::default());
     println!("Rows per table\n{rows}\n");
 
     println!("Category tree (first two levels)");
@@ -220,17 +279,13 @@ async fn print_summary(
         .map(|&(kind, run)| KindRun { kind, run })
         .collect();
     println!("\nRuns\n{}\n", table(&runs));
-    let location = url
-        .strip_prefix("sqlite://")
-        .map(|p| p.split('?').next().unwrap_or(p));
-    match location {
-        Some(path) => {
-            let abs = std::fs::canonicalize(path)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| path.to_owned());
-            println!("Database: {abs} (run the demo again to see `unchanged`)");
-        }
-        None => println!("Database: {}", crate::db::redact_url(url)),
+    if url.starts_with("sqlite://") {
+        println!(
+            "Database: {} (run the demo again to see `unchanged`)",
+            location(url)
+        );
+    } else {
+        println!("Database: {}", location(url));
     }
     println!("\nLook at it:");
     for line in next_commands(url) {
@@ -239,23 +294,30 @@ async fn print_summary(
     Ok(())
 }
 
-/// The commands to try next on the demo's database `url`, as they are typed. A URL
-/// with a password is given as `"$DATABASE_URL"` rather than printed.
+/// The commands to try next on the demo's database `url`, as they are typed: the
+/// database named once (`export DATABASE_URL=...`; a URL with a password is not printed),
+/// then short commands that fit any terminal.
 pub fn next_commands(url: &str) -> Vec<String> {
     let database = match crate::db::sqlite_file(url) {
-        Some(file) => format!("sqlite://{}", file.display()),
-        None if crate::db::redact_url(url) != url => "\"$DATABASE_URL\"".to_owned(),
-        None => url.to_owned(),
+        Some(file) => Some(format!("sqlite://{}", file.display())),
+        None if crate::db::redact_url(url) != url => None,
+        None => Some(url.to_owned()),
     };
-    [
-        "db stats",
-        "categories tree --depth 2",
-        "products list --limit 10",
-        "runs list",
-        "offers search --limit 5",
-        "serve",
-    ]
-    .iter()
-    .map(|command| format!("sagasync --database-url {database} {command}"))
-    .collect()
+    let mut lines = vec![match database {
+        Some(database) => format!("export DATABASE_URL={database}"),
+        None => "export DATABASE_URL=... (the URL given to the demo)".to_owned(),
+    }];
+    lines.extend(
+        [
+            "db stats",
+            "categories tree --depth 2",
+            "products list --limit 10",
+            "runs list",
+            "offers search --limit 5",
+            "serve",
+        ]
+        .iter()
+        .map(|command| format!("sagasync {command}")),
+    );
+    lines
 }

@@ -6,95 +6,112 @@
 //! object, a two-column table (its lists as tables below it), or one CSV record whose
 //! lists are JSON text.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::{Deserialize, Serialize};
 
 use super::fields::{Node, columns, flatten, to_node};
+use super::table::{self, Cell, Layout, Rendered, cell_of, figure};
 use crate::inspect::cerema::{StructureFilter, UserFilter};
 use crate::inspect::offers::OfferFilter;
 use crate::inspect::runs::RunFilter;
 
-/// Longest cell of a list table, in characters; longer text ends with `…`.
+/// Longest cell of a list table, in terminal columns; longer text ends with `…`.
 pub const LIST_CELL_CHARS: usize = 60;
 /// Longest value of a record table (a description, an error message).
 pub const RECORD_CELL_CHARS: usize = 600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Aligned columns, fitted to the terminal's width
+    /// Aligned columns for people, fitted to the terminal's width
     Table,
-    /// A JSON array of objects (an object for one record)
+    /// JSON: an array of objects for a list, an object for one record
     Json,
     /// A header row, then one row per item
     Csv,
 }
 
-/// The `--format` flag every inspection command takes.
+/// The `--format` flag every command that prints data takes, and `--json`, its
+/// older spelling.
 #[derive(Debug, Clone, Args)]
 pub struct FormatArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Same as --format json
+    #[arg(long, hide = true, conflicts_with = "format")]
+    pub json: bool,
 }
 
-/// A table with the project's look, as wide as the terminal when stdout is one (or
-/// `COLUMNS` when set); otherwise lines are not wrapped.
-pub fn new_table() -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_truncation_indicator("…");
-    if !io::stdout().is_terminal()
-        && let Some(width) = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse::<u16>().ok())
-    {
-        table.set_width(width);
+impl FormatArgs {
+    /// The format asked for (`--json` is `--format json`).
+    pub fn get(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
     }
-    table
 }
 
-/// A table with the project's look whose lines are never wrapped nor cut: the
-/// figures of runs, summaries, benchmarks.
-pub fn plain_table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
-    table
-}
-
-/// `s` on one line, cut to `max` characters with `…`; an RFC 3339 UTC instant as
-/// `2026-11-22 14:04:29`.
-pub fn cell(s: &str, max: usize) -> String {
-    if s.len() >= 20
-        && s.as_bytes().get(10) == Some(&b'T')
-        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(s)
-    {
-        return t.to_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+/// `rendered`, then a line naming the columns it left out (wrapped to `width`).
+pub fn with_hidden_note(rendered: Rendered, width: usize) -> String {
+    let mut text = rendered.text;
+    if !rendered.hidden.is_empty() {
+        let note = format!(
+            "not shown at {width} columns: {} (--format csv shows every column)",
+            rendered.hidden.join(", ")
+        );
+        text.push('\n');
+        text.push_str(&table::wrap(&note, width));
     }
-    let one_line: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+    text
+}
+
+/// A table of figures (sync reports, benchmarks, summaries) fitted to the terminal:
+/// whole numbers grouped by thousands (not the identifier columns), a line naming the
+/// columns left out.
+pub fn figures_table(header: &[&str], rows: &[Vec<String>], layout: &Layout) -> String {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| header.iter().zip(r).map(|(h, v)| figure(h, v)).collect())
         .collect();
-    if one_line.chars().count() <= max {
-        return one_line;
+    let width = table::width();
+    with_hidden_note(table::render(&header, &cells, layout, width), width)
+}
+
+/// The line a table prints under a page of a longer list: `50 of 2,000 shown; --limit
+/// or --offset 50 to see more`. None when the page is the whole list.
+pub fn shown_line(shown: u64, offset: u64, total: u64) -> Option<String> {
+    let of = format!("{} of {}", table::count(shown), table::count(total));
+    let end = offset.saturating_add(shown);
+    if shown == 0 && offset > 0 && total > 0 {
+        return Some(format!(
+            "0 of {} shown: --offset {offset} is past the end",
+            table::count(total)
+        ));
     }
-    let mut cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
+    match (offset, end < total) {
+        (0, false) => None,
+        (0, true) => Some(format!("{of} shown; --limit or --offset {end} to see more")),
+        (_, true) => Some(format!(
+            "{of} shown (from row {}); --offset {end} for the next ones",
+            table::count(offset + 1)
+        )),
+        (_, false) => Some(format!(
+            "{of} shown (from row {}, the last ones)",
+            table::count(offset + 1)
+        )),
+    }
 }
 
 /// Writes the rows of a list in one format. Call `row` for each, then `finish`.
 pub struct ListWriter<W: Write> {
     format: Format,
     header: &'static [&'static str],
+    layout: Layout,
     out: W,
     rows: u64,
-    table_rows: Vec<Vec<String>>,
+    table_rows: Vec<Vec<Cell>>,
 }
 
 impl<W: Write> ListWriter<W> {
@@ -108,10 +125,17 @@ impl<W: Write> ListWriter<W> {
         ListWriter {
             format,
             header,
+            layout: Layout::default(),
             out,
             rows: 0,
             table_rows: Vec::new(),
         }
+    }
+
+    /// The columns a narrow terminal's table leaves out first.
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
     }
 
     pub fn row<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
@@ -122,7 +146,14 @@ impl<W: Write> ListWriter<W> {
                 serde_json::to_writer(&mut self.out, row)?;
             }
             Format::Csv => {
-                let cells = self.cells(row, None)?;
+                let fields = flatten(&to_node(row)?);
+                let cells = self.header.iter().map(|h| {
+                    fields
+                        .iter()
+                        .find(|(k, _)| k == h)
+                        .map(|(_, v)| v.as_str())
+                        .unwrap_or_default()
+                });
                 let mut csv = csv::Writer::from_writer(&mut self.out);
                 if self.rows == 0 {
                     csv.write_record(self.header)?;
@@ -131,7 +162,19 @@ impl<W: Write> ListWriter<W> {
                 csv.flush()?;
             }
             Format::Table => {
-                let cells = self.cells(row, Some(LIST_CELL_CHARS))?;
+                let node = to_node(row)?;
+                let fields = match &node {
+                    Node::Map(entries) => entries.as_slice(),
+                    _ => &[],
+                };
+                let cells = self
+                    .header
+                    .iter()
+                    .map(|h| match fields.iter().find(|(k, _)| k == h) {
+                        Some((_, v)) => cell_of(h, v, LIST_CELL_CHARS),
+                        None => cell_of(h, &Node::Null, LIST_CELL_CHARS),
+                    })
+                    .collect();
                 self.table_rows.push(cells);
             }
         }
@@ -139,29 +182,11 @@ impl<W: Write> ListWriter<W> {
         Ok(())
     }
 
-    /// The row's values in header order (nested values as JSON text), shortened for a
-    /// table when `max` is given.
-    fn cells<T: Serialize>(&self, row: &T, max: Option<usize>) -> anyhow::Result<Vec<String>> {
-        let fields = flatten(&to_node(row)?);
-        Ok(self
-            .header
-            .iter()
-            .map(|h| {
-                fields
-                    .iter()
-                    .find(|(k, _)| k == h)
-                    .map(|(_, v)| match max {
-                        Some(max) => cell(v, max),
-                        None => v.clone(),
-                    })
-                    .unwrap_or_default()
-            })
-            .collect())
-    }
-
     /// Ends the output (`]`, the CSV header when no row came, the table); `empty` is
-    /// the line a table prints when there were no rows. Returns the number of rows.
-    pub fn finish(mut self, empty: &str) -> anyhow::Result<u64> {
+    /// the line a table prints when there were no rows, `page` the offset of the first
+    /// row and the rows the whole list holds (a table says when it shows part of them).
+    /// Returns the number of rows.
+    pub fn finish(mut self, empty: &str, page: Option<(u64, u64)>) -> anyhow::Result<u64> {
         match self.format {
             Format::Json => {
                 self.out
@@ -175,101 +200,24 @@ impl<W: Write> ListWriter<W> {
                 }
             }
             Format::Table => {
-                let mut table = new_table();
-                let mut header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
-                let mut rows = std::mem::take(&mut self.table_rows);
-                if let Some(width) = table.width()
-                    && fit(&mut header, &mut rows, usize::from(width))
-                {
-                    table.set_content_arrangement(ContentArrangement::Disabled);
-                }
-                table.set_header(header);
-                for r in rows {
-                    table.add_row(r);
-                }
-                writeln!(self.out, "{table}")?;
+                let width = table::width();
+                let header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
+                let rows = std::mem::take(&mut self.table_rows);
+                let rendered = table::render(&header, &rows, &self.layout, width);
+                writeln!(self.out, "{}", with_hidden_note(rendered, width))?;
                 if self.rows == 0 {
                     writeln!(self.out, "{empty}")?;
+                }
+                if let Some(line) =
+                    page.and_then(|(offset, total)| shown_line(self.rows, offset, total))
+                {
+                    writeln!(self.out, "{}", table::wrap(&line, width))?;
                 }
             }
         }
         self.out.flush()?;
         Ok(self.rows)
     }
-}
-
-/// Narrowest a column is cut to so a list table fits the terminal.
-const MIN_COLUMN_CHARS: usize = 6;
-/// Widest a header makes its column when the table must be narrowed; longer headers
-/// wrap at `_`.
-const HEADER_CHARS: usize = 12;
-
-/// Fits a list table to `width` terminal columns with one line per row: the widest
-/// columns give up characters first (one cap for all of them, never below
-/// [`MIN_COLUMN_CHARS`]), cut text ending with `…`, long headers wrapped at `_`.
-/// Returns false (nothing changed) when the table fits as it is, or cannot fit even so.
-pub fn fit(header: &mut [String], rows: &mut [Vec<String>], width: usize) -> bool {
-    let n = header.len();
-    let chars = |s: &String| s.chars().count();
-    // Borders and padding of UTF8_FULL_CONDENSED: `│ a ┆ b │` is 3 per column, plus 1.
-    let available = width.saturating_sub(3 * n + 1);
-    let cells: Vec<usize> = (0..n)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(chars)
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    if (0..n)
-        .map(|i| cells[i].max(chars(&header[i])))
-        .sum::<usize>()
-        <= available
-    {
-        return false;
-    }
-    let natural: Vec<usize> = (0..n)
-        .map(|i| cells[i].max(chars(&header[i]).min(HEADER_CHARS)))
-        .collect();
-    let total = |cap: usize| natural.iter().map(|&w| w.min(cap)).sum::<usize>();
-    let widest = natural.iter().copied().max().unwrap_or(0);
-    let Some(cap) = (MIN_COLUMN_CHARS..=widest)
-        .rev()
-        .find(|&cap| total(cap) <= available)
-    else {
-        return false;
-    };
-    for (i, h) in header.iter_mut().enumerate() {
-        *h = wrap_header(h, natural[i].min(cap));
-    }
-    for c in rows.iter_mut().flat_map(|r| r.iter_mut()) {
-        if chars(c) > cap {
-            *c = cell(c, cap);
-        }
-    }
-    true
-}
-
-/// `discount_price` in lines of at most `width` characters, cut after `_` where it can.
-fn wrap_header(h: &str, width: usize) -> String {
-    let width = width.max(1);
-    let mut lines: Vec<String> = vec![String::new()];
-    for word in h.split_inclusive('_') {
-        let mut word: Vec<char> = word.chars().collect();
-        while !word.is_empty() {
-            let line = lines.last_mut().expect("one line at least");
-            let room = width - line.chars().count();
-            if word.len() <= room {
-                line.extend(word.drain(..));
-            } else if line.is_empty() {
-                line.extend(word.drain(..width));
-            } else {
-                lines.push(String::new());
-            }
-        }
-    }
-    lines.join("\n")
 }
 
 /// Writes one record: a JSON object, a field/value table with a table per list, or a
@@ -298,53 +246,75 @@ pub fn write_record<T: Serialize, W: Write>(
 }
 
 /// Scalars (nested objects as `a.b`) in a field/value table, then each list of objects
-/// as a table of its own.
+/// as a table of its own; all fitted to the terminal's width.
 fn record_table(node: &Node, out: &mut impl Write) -> anyhow::Result<()> {
     let Node::Map(entries) = node else {
         writeln!(out, "{}", node.text())?;
         return Ok(());
     };
-    let mut main = new_table();
+    let width = table::width();
+    let mut main = table::base_table(width);
     main.set_header(["field", "value"]);
     let mut lists = Vec::new();
+    let mut add = |key: String, value: &Node| {
+        let cell = cell_of(&key, value, RECORD_CELL_CHARS);
+        main.add_row([key, cell.text]);
+    };
     for (key, value) in entries {
         match value {
             Node::List(items) if items.iter().any(|i| matches!(i, Node::Map(_))) => {
                 lists.push((key, items));
             }
-            Node::List(items) if items.is_empty() => {
-                main.add_row([key.clone(), "(none)".to_owned()]);
-            }
-            Node::Map(_) => {
-                for (k, v) in flatten(value) {
-                    main.add_row([format!("{key}.{k}"), cell(&v, RECORD_CELL_CHARS)]);
+            Node::List(items) if items.is_empty() => add(key.clone(), &Node::Text("(none)".into())),
+            Node::Map(inner) => {
+                for (k, v) in inner {
+                    match v {
+                        Node::Map(_) => {
+                            for (kk, vv) in flatten(v) {
+                                add(format!("{key}.{k}.{kk}"), &Node::Text(vv));
+                            }
+                        }
+                        other => add(format!("{key}.{k}"), other),
+                    }
                 }
             }
-            other => {
-                main.add_row([key.clone(), cell(&other.text(), RECORD_CELL_CHARS)]);
-            }
+            other => add(key.clone(), other),
         }
     }
     writeln!(out, "{main}")?;
     for (key, items) in lists {
-        let rows: Vec<Vec<(String, String)>> = items.iter().map(flatten).collect();
+        let rows: Vec<&[(String, Node)]> = items
+            .iter()
+            .map(|i| match i {
+                Node::Map(entries) => entries.as_slice(),
+                _ => &[],
+            })
+            .collect();
         let mut header: Vec<String> = Vec::new();
-        for (k, _) in rows.iter().flatten() {
+        for (k, _) in rows.iter().flat_map(|r| r.iter()) {
             if !header.contains(k) {
                 header.push(k.clone());
             }
         }
-        let mut table = new_table();
-        table.set_header(header.clone());
-        for r in &rows {
-            table.add_row(header.iter().map(|h| {
-                r.iter()
-                    .find(|(k, _)| k == h)
-                    .map(|(_, v)| cell(v, LIST_CELL_CHARS))
-                    .unwrap_or_default()
-            }));
-        }
-        writeln!(out, "\n{key} ({}):\n{table}", items.len())?;
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| {
+                header
+                    .iter()
+                    .map(|h| match r.iter().find(|(k, _)| k == h) {
+                        Some((_, v)) => cell_of(h, v, LIST_CELL_CHARS),
+                        None => cell_of(h, &Node::Null, LIST_CELL_CHARS),
+                    })
+                    .collect()
+            })
+            .collect();
+        let rendered = table::render(&header, &cells, &Layout::default(), width);
+        writeln!(
+            out,
+            "\n{key} ({}):\n{}",
+            table::count(items.len() as u64),
+            with_hidden_note(rendered, width)
+        )?;
     }
     Ok(())
 }
@@ -380,38 +350,58 @@ pub fn stdout() -> io::BufWriter<io::Stdout> {
 /// Rows a paged list asks the library for at a time.
 pub const PAGE: u64 = 1_000;
 
-/// Writes `rows` as a list to stdout.
-pub fn write_list<T>(format: Format, rows: &[T], empty: &str) -> anyhow::Result<ExitCode>
+/// Writes `rows`, the whole list, to stdout; a table leaves out the columns of
+/// `layout` first when the terminal is narrow.
+pub fn write_list<T>(
+    format: Format,
+    rows: &[T],
+    empty: &str,
+    layout: Layout,
+) -> anyhow::Result<ExitCode>
 where
     T: Serialize + for<'de> Deserialize<'de>,
 {
-    let mut out = ListWriter::new::<T>(format, stdout());
+    let mut out = ListWriter::new::<T>(format, stdout()).layout(layout);
     let written = (|| {
         for r in rows {
             out.row(r)?;
         }
-        out.finish(empty).map(drop)
+        out.finish(empty, None).map(drop)
     })();
     done(written)
 }
 
-/// Writes up to `limit` rows to stdout, asking `fetch(limit, offset)` for `PAGE` at a
-/// time: memory holds one page, however many rows there are.
-pub async fn write_pages<T, F>(
+/// What a table says of a page of a list: the line shown when nothing matched, the
+/// columns to leave out first, where the page starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a> {
+    pub empty: &'a str,
+    pub layout: Layout,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Writes up to `listing.limit` rows from `listing.offset` to stdout, asking
+/// `fetch(limit, offset)` for `PAGE` at a time: memory holds one page, however many
+/// rows there are (a table waits for its last row). A table ends with how many rows
+/// the whole list holds when it shows part of them: `count` is asked for it then.
+pub async fn write_pages<T, F, C>(
     format: Format,
-    limit: u64,
-    empty: &str,
+    listing: Listing<'_>,
     mut fetch: F,
+    count: C,
 ) -> anyhow::Result<ExitCode>
 where
     T: Serialize + for<'de> Deserialize<'de>,
     F: AsyncFnMut(u64, u64) -> anyhow::Result<Vec<T>>,
+    C: AsyncFnOnce() -> anyhow::Result<u64>,
 {
-    let mut out = ListWriter::new::<T>(format, stdout());
+    let mut out = ListWriter::new::<T>(format, stdout()).layout(listing.layout);
+    let limit = listing.limit;
     let mut written = 0;
     while written < limit {
         let take = PAGE.min(limit - written);
-        let rows = fetch(take, written).await?;
+        let rows = fetch(take, listing.offset.saturating_add(written)).await?;
         let got = rows.len() as u64;
         for r in &rows {
             if let Err(e) = out.row(r) {
@@ -423,13 +413,21 @@ where
             break;
         }
     }
-    done(out.finish(empty).map(drop))
+    // Only a table says what part of the list it shows; a full first page needs no count.
+    let page = if format == Format::Table && (written == limit || listing.offset > 0) {
+        Some((listing.offset, count().await?))
+    } else {
+        None
+    };
+    done(out.finish(listing.empty, page).map(drop))
 }
 
 /// An inspection filter: what a list selects, and the page of it to ask for.
 pub trait Paged: Clone {
     /// Rows the whole list holds at most (`--limit`).
     fn limit(&self) -> u64;
+    /// The first row shown (`--offset`).
+    fn offset(&self) -> u64;
     /// The same filter, asking for `limit` rows from `offset`.
     fn page(&self, limit: u64, offset: u64) -> Self;
 }
@@ -440,6 +438,10 @@ macro_rules! paged {
         impl Paged for $filter {
             fn limit(&self) -> u64 {
                 self.limit
+            }
+
+            fn offset(&self) -> u64 {
+                self.offset
             }
 
             fn page(&self, limit: u64, offset: u64) -> Self {
@@ -455,22 +457,33 @@ macro_rules! paged {
 
 paged!(UserFilter, StructureFilter, RunFilter, OfferFilter);
 
-/// Writes the rows `filter` selects, up to its limit, asking `fetch` for one page of
-/// them at a time (see [`write_pages`]).
-pub async fn write_filtered<T, P, F>(
+/// Writes the rows `filter` selects from its offset, up to its limit, asking `fetch`
+/// for one page of them at a time and `count` for all it selects (see [`write_pages`]).
+pub async fn write_filtered<T, P, F, C>(
     format: Format,
     filter: &P,
     empty: &str,
-    mut fetch: F,
+    layout: Layout,
+    (mut fetch, count): (F, C),
 ) -> anyhow::Result<ExitCode>
 where
     T: Serialize + for<'de> Deserialize<'de>,
     P: Paged,
     F: AsyncFnMut(&P) -> anyhow::Result<Vec<T>>,
+    C: AsyncFnOnce(&P) -> anyhow::Result<u64>,
 {
-    write_pages(format, filter.limit(), empty, async |limit, offset| {
-        fetch(&filter.page(limit, offset)).await
-    })
+    let listing = Listing {
+        empty,
+        layout,
+        offset: filter.offset(),
+        limit: filter.limit(),
+    };
+    write_pages(
+        format,
+        listing,
+        async |limit, offset| fetch(&filter.page(limit, offset)).await,
+        async || count(filter).await,
+    )
     .await
 }
 
@@ -478,51 +491,25 @@ where
 mod tests {
     use super::*;
 
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
     #[test]
-    fn a_wide_table_is_cut_to_the_width_widest_columns_first() {
-        let mut header = strings(&["id", "title", "is_available"]);
-        let mut rows = vec![
-            strings(&["1", "Beurre de karité fort Nido", "true"]),
-            strings(&["22", "Fonio", "false"]),
-        ];
-        // 3 columns: 10 for borders, 30 for the text: 2 + 16 + 12.
-        assert!(fit(&mut header, &mut rows, 40));
-        assert_eq!(rows[0], ["1", "Beurre de karit…", "true"]);
-        assert_eq!(rows[1], ["22", "Fonio", "false"]);
-        assert_eq!(header, ["id", "title", "is_available"]);
-        // Narrower: every column capped at 9, the header wrapped.
-        let mut narrow = (header.clone(), rows.clone());
-        assert!(fit(&mut narrow.0, &mut narrow.1, 30));
-        assert_eq!(narrow.1[0], ["1", "Beurre d…", "true"]);
-        assert_eq!(narrow.0, ["id", "title", "is_\navailable"]);
-        let mut table = new_table();
-        table
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(header.clone());
-        for r in &rows {
-            table.add_row(r.clone());
-        }
-        let text = table.to_string();
-        assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
-
-        // Fits already: untouched.
-        let mut same = rows.clone();
-        assert!(!fit(&mut header.clone(), &mut same, 200));
-        assert_eq!(same, rows);
-        // Cannot fit even at the narrowest: untouched, the table wraps.
-        assert!(!fit(&mut header.clone(), &mut same, 12));
-        assert_eq!(same, rows);
-    }
-
-    #[test]
-    fn headers_wrap_after_underscores() {
-        assert_eq!(wrap_header("discount_price", 9), "discount_\nprice");
-        assert_eq!(wrap_header("sync_status", 6), "sync_\nstatus");
-        assert_eq!(wrap_header("is_available", 6), "is_\navaila\nble");
-        assert_eq!(wrap_header("id", 6), "id");
+    fn a_page_of_a_longer_list_says_so() {
+        assert_eq!(shown_line(50, 0, 50), None);
+        assert_eq!(shown_line(3, 0, 3), None);
+        assert_eq!(
+            shown_line(50, 0, 2000).as_deref(),
+            Some("50 of 2,000 shown; --limit or --offset 50 to see more")
+        );
+        assert_eq!(
+            shown_line(50, 100, 2000).as_deref(),
+            Some("50 of 2,000 shown (from row 101); --offset 150 for the next ones")
+        );
+        assert_eq!(
+            shown_line(20, 1980, 2000).as_deref(),
+            Some("20 of 2,000 shown (from row 1,981, the last ones)")
+        );
+        assert_eq!(
+            shown_line(0, 5000, 2000).as_deref(),
+            Some("0 of 2,000 shown: --offset 5000 is past the end")
+        );
     }
 }

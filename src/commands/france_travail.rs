@@ -13,7 +13,8 @@ use super::Context;
 use super::interrupt::interrupt_on_signals;
 use super::progress::{finish_bar, observer};
 use super::report::{ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, issue_lines, render};
-use super::values::{retries, timeout_secs};
+use super::table::Layout;
+use super::values::{max_pages, retries, timeout_secs};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
 use crate::france_travail::query::since_days;
 use crate::france_travail::{
@@ -171,7 +172,7 @@ pub struct CollectArgs {
     #[arg(long)]
     pub all_sectors: bool,
     /// Pages per query part at most
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 100, value_parser = max_pages)]
     pub max_pages: u32,
     /// Seconds to wait between two requests (on top of the rate limit)
     #[arg(long, default_value = "0", value_parser = seconds)]
@@ -185,12 +186,8 @@ pub struct CollectArgs {
     /// Save each raw page to a directory or to s3://bucket/prefix (AWS_* variables)
     #[arg(long)]
     pub archive: Option<String>,
-    /// Print the reports as JSON on stdout
-    #[arg(long)]
-    pub json: bool,
-    /// Exit with 1 when any offer failed
-    #[arg(long)]
-    pub fail_on_errors: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
     #[command(flatten)]
     pub conn: FtConnArgs,
 }
@@ -297,11 +294,7 @@ async fn run_collect(args: CollectArgs, ctx: &Context) -> anyhow::Result<ExitCod
             break;
         }
     }
-    let report = ReportArgs {
-        json: args.json,
-        fail_on_errors: args.fail_on_errors,
-    };
-    render("france travail", &results, &report)
+    render("france travail", &results, &args.report)
 }
 
 fn query_label(q: &serde_json::Value) -> String {
@@ -335,6 +328,17 @@ impl Outcome for Collected {
         "errors",
         "warnings",
     ];
+    const LAYOUT: Layout = Layout {
+        drop: &[
+            "parts",
+            "requests",
+            "duplicates",
+            "upstream",
+            "warnings",
+            "run",
+            "unchanged",
+        ],
+    };
 
     fn run(&self) -> Option<&RunReport> {
         match self {
@@ -364,8 +368,7 @@ impl Outcome for Collected {
             r.run.run_id.to_string(),
             query_label(&r.query),
             r.run.status.as_str().to_owned(),
-            r.upstream_total
-                .map_or_else(|| "-".to_owned(), |t| t.to_string()),
+            r.upstream_total.map(|t| t.to_string()).unwrap_or_default(),
         ];
         row.extend(figures.map(|n| n.to_string()));
         Some(row)
@@ -385,9 +388,9 @@ impl Outcome for Collected {
                 notes
             }
             Collected::AlreadyToday { query, run_id, at } => vec![format!(
-                "  {}: already collected today at {} UTC (run {run_id}); --force collects it again",
+                "  {}: already collected today at {} (run {run_id}); --force collects it again",
                 query_label(query),
-                at.format("%H:%M:%S")
+                super::table::instant(*at)
             )],
         }
     }

@@ -4,12 +4,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
 use super::Context;
+use super::format::{FormatArgs, write_list};
 use super::input::{confirm, read_secret};
+use super::table::Layout;
 use crate::crypto::Cipher;
-use crate::keys::{self, KeyView};
+use crate::keys;
 use crate::secret::Secret;
 
 #[derive(Debug, Args)]
@@ -31,9 +32,9 @@ pub enum KeysCommand {
     },
     /// List the stored keys, masked
     List {
-        /// One JSON array on stdout
-        #[arg(long)]
-        json: bool,
+        /// JSON: an array of keys; CSV: a row per key
+        #[command(flatten)]
+        format: FormatArgs,
     },
     /// Make a key the only active one
     Activate { id: i32 },
@@ -69,15 +70,16 @@ pub async fn run(args: KeysArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             let state = if key.is_active { "active" } else { "inactive" };
             println!("stored key {} \"{}\" ({state})", key.id, key.name);
         }
-        KeysCommand::List { json } => {
+        KeysCommand::List { format } => {
             let db = ctx.open_db().await?;
             let cipher = ctx.cipher().ok();
             let views = keys::list(&db, cipher.as_ref()).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&views)?);
-            } else {
-                print_table(&views);
-            }
+            return write_list(
+                format.get(),
+                &views,
+                "no stored API keys (add one with `sagasync keys add --name NAME --activate`)",
+                KEYS_LAYOUT,
+            );
         }
         KeysCommand::Activate { id } => {
             let db = ctx.open_db().await?;
@@ -141,27 +143,7 @@ async fn rotate(ctx: &Context, new_key: Option<Secret>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_table(views: &[KeyView]) {
-    if views.is_empty() {
-        println!("no stored API keys (add one with `sagasync keys add --name NAME --activate`)");
-        return;
-    }
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(["id", "name", "active", "key", "created", "last used"]);
-    for v in views {
-        table.add_row([
-            v.id.to_string(),
-            v.name.clone(),
-            if v.active { "yes" } else { "no" }.to_owned(),
-            v.masked.clone(),
-            v.created_at.format("%Y-%m-%d %H:%M").to_string(),
-            v.last_used_at
-                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_else(|| "never".to_owned()),
-        ]);
-    }
-    println!("{table}");
-}
+/// What a narrow terminal leaves out of `keys list` first.
+const KEYS_LAYOUT: Layout = Layout {
+    drop: &["last_used_at", "created_at"],
+};

@@ -9,8 +9,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm_migration::MigrationStatus;
 
 use super::Context;
-use super::format::plain_table;
+use super::format::figures_table;
 use super::input::confirm;
+use super::table::Layout;
 use crate::db::{backend_name, redact_url};
 
 #[derive(Debug, Args)]
@@ -46,14 +47,18 @@ pub async fn run(args: MigrateArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.connect_single_db().await?;
     match args.command {
         MigrateCommand::Status => {
-            let mut table = plain_table(&["migration", "status"]);
-            for m in Migrator::get_migration_with_status(&db).await? {
-                let status = match m.status() {
-                    MigrationStatus::Applied => "applied",
-                    MigrationStatus::Pending => "pending",
-                };
-                table.add_row([m.name(), status]);
-            }
+            let rows: Vec<Vec<String>> = Migrator::get_migration_with_status(&db)
+                .await?
+                .iter()
+                .map(|m| {
+                    let status = match m.status() {
+                        MigrationStatus::Applied => "applied",
+                        MigrationStatus::Pending => "pending",
+                    };
+                    vec![m.name().to_owned(), status.to_owned()]
+                })
+                .collect();
+            let table = figures_table(&["migration", "status"], &rows, &Layout::default());
             println!(
                 "{} database {}",
                 backend_name(db.get_database_backend()),

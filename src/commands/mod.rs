@@ -27,6 +27,7 @@ pub mod serve;
 pub mod shell;
 pub mod skills;
 pub mod sync;
+pub mod table;
 pub mod values;
 
 use std::process::ExitCode;

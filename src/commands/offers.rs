@@ -6,7 +6,8 @@ use clap::{Args, Subcommand};
 
 use super::Context;
 use super::format::{FormatArgs, done, stdout, write_filtered, write_record};
-use super::values::rome_code;
+use super::table::Layout;
+use super::values::{list_limit, offset, rome_code};
 use crate::inspect::offers::{self, OfferFilter};
 
 fn commune_code(s: &str) -> Result<String, String> {
@@ -62,8 +63,11 @@ pub struct OffersSearchArgs {
     #[arg(long)]
     pub contract: Option<String>,
     /// Offers shown at most
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 20, value_parser = list_limit)]
     pub limit: u64,
+    /// Offers skipped before the first shown (same order, same filters)
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -76,6 +80,20 @@ pub struct OffersShowArgs {
     pub format: FormatArgs,
 }
 
+/// What a narrow terminal leaves out of `offers search` first: the place and company
+/// details; id, title, contract and date stay longest.
+const OFFERS_LAYOUT: Layout = Layout {
+    drop: &[
+        "commune",
+        "departement",
+        "salaire_libelle",
+        "rome_code",
+        "entreprise_nom",
+        "lieu_libelle",
+        "type_contrat",
+    ],
+};
+
 pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
     match args.command {
@@ -87,14 +105,18 @@ pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 rome: args.rome,
                 contract: args.contract,
                 limit: args.limit,
-                offset: 0,
+                offset: args.offset,
             };
             // Page by page: an export of every stored offer never sits in memory.
             write_filtered(
-                args.format.format,
+                args.format.get(),
                 &filter,
                 "no offer matched",
-                async |page| Ok(offers::search(&db, page).await?),
+                OFFERS_LAYOUT,
+                (
+                    async |page: &OfferFilter| Ok(offers::search(&db, page).await?),
+                    async |all: &OfferFilter| Ok(offers::count(&db, all).await?),
+                ),
             )
             .await
         }
@@ -105,7 +127,7 @@ pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                     args.id
                 );
             };
-            done(write_record(args.format.format, &offer, stdout()))
+            done(write_record(args.format.get(), &offer, stdout()))
         }
     }
 }

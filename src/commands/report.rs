@@ -1,15 +1,17 @@
-//! How a sync command reports its runs: JSON (one object for one outcome, an array for
-//! several), or a titled table with notes under it; then the exit code. Each source
-//! supplies its columns, its rows and its notes ([`Outcome`]); the rest is here.
+//! How a sync command reports its runs (`--format table|json|csv`): JSON is always an
+//! array with one object per outcome (one run or several, one query or a sector's),
+//! CSV a header and a row per outcome, a table is titled and fitted to the terminal
+//! with notes under it; then the exit code. Each source supplies its columns, its rows
+//! and its notes ([`Outcome`]); the rest is here.
 
 use std::process::ExitCode;
 
 use clap::Args;
-use comfy_table::Table;
 use serde::Serialize;
 
-use super::format::plain_table;
+use super::format::{Format, FormatArgs, figures_table};
 use super::interrupt::interrupted_exit_code;
+use super::table::Layout;
 use crate::sync::{RunReport, RunStatusKind};
 
 /// Item issues listed under the table of a command that reports one run (the catalog
@@ -21,9 +23,8 @@ pub const ISSUES_SHOWN_PER_RUN: usize = 10;
 /// Flags every sync command takes.
 #[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
-    /// Print the stats as one JSON object on stdout
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
     /// Exit with 1 when any item failed (the run still completes)
     #[arg(long)]
     pub fail_on_errors: bool,
@@ -31,34 +32,46 @@ pub struct ReportArgs {
 
 /// What a sync command shows of one of its outcomes.
 pub trait Outcome: Serialize {
-    /// The columns of the table.
+    /// The columns of the table (and of CSV).
     const COLUMNS: &'static [&'static str];
+    /// The columns a narrow terminal leaves out first.
+    const LAYOUT: Layout;
     /// The run it reports, if one ran.
     fn run(&self) -> Option<&RunReport>;
-    /// Its row of the table, a cell per column, if it has one.
+    /// Its row of the table and of CSV, a cell per column (figures as plain digits), if
+    /// it has one.
     fn row(&self) -> Option<Vec<String>>;
     /// The lines it adds under the table, indented.
     fn notes(&self) -> Vec<String>;
 }
 
-/// Prints `outcomes` (JSON, or the table titled `title` and the notes) and picks the
-/// exit code: 1 when a run carries a message (said on stderr), the interrupted code
-/// when a run was interrupted, 1 with `--fail-on-errors` when an item failed, else 0.
+/// Prints `outcomes` (a JSON array, CSV with the notes on stderr, or the table titled
+/// `title` and the notes) and picks the exit code: 1 when a run carries a message (said
+/// on stderr), the interrupted code when a run was interrupted, 1 with
+/// `--fail-on-errors` when an item failed, else 0.
 pub fn render<T: Outcome>(
     title: &str,
     outcomes: &[T],
     args: &ReportArgs,
 ) -> anyhow::Result<ExitCode> {
-    if args.json {
-        let out = match outcomes {
-            [one] => serde_json::to_string(one)?,
-            many => serde_json::to_string(many)?,
-        };
-        println!("{out}");
-    } else {
-        println!("{title}:\n{}", table(outcomes));
-        for note in outcomes.iter().flat_map(Outcome::notes) {
-            println!("{note}");
+    match args.format.get() {
+        Format::Json => println!("{}", serde_json::to_string(outcomes)?),
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(std::io::stdout().lock());
+            csv.write_record(T::COLUMNS)?;
+            for row in outcomes.iter().filter_map(Outcome::row) {
+                csv.write_record(row)?;
+            }
+            csv.flush()?;
+            for note in outcomes.iter().flat_map(Outcome::notes) {
+                eprintln!("{}", note.trim_start());
+            }
+        }
+        Format::Table => {
+            println!("{title}:\n{}", table(outcomes));
+            for note in outcomes.iter().flat_map(Outcome::notes) {
+                println!("{note}");
+            }
         }
     }
     let runs: Vec<&RunReport> = outcomes.iter().filter_map(Outcome::run).collect();
@@ -83,13 +96,11 @@ fn exit_code(runs: &[&RunReport], fail_on_errors: bool) -> ExitCode {
     }
 }
 
-/// The table of `outcomes`: their columns, a row for each that has one.
-pub fn table<T: Outcome>(outcomes: &[T]) -> Table {
-    let mut table = plain_table(T::COLUMNS);
-    for row in outcomes.iter().filter_map(Outcome::row) {
-        table.add_row(row);
-    }
-    table
+/// The table of `outcomes`: their columns, a row for each that has one, fitted to the
+/// terminal.
+pub fn table<T: Outcome>(outcomes: &[T]) -> String {
+    let rows: Vec<Vec<String>> = outcomes.iter().filter_map(Outcome::row).collect();
+    figures_table(T::COLUMNS, &rows, &T::LAYOUT)
 }
 
 /// Columns of a run's figures, as every command shows them.
@@ -105,6 +116,11 @@ pub const STATS_HEADER: [&str; 10] = [
     "errors",
     "warnings",
 ];
+
+/// What a narrow terminal leaves out of [`STATS_HEADER`] first.
+pub const STATS_LAYOUT: Layout = Layout {
+    drop: &["missing", "warnings", "run"],
+};
 
 /// A run's figures as a row of [`STATS_HEADER`], `kind` naming what it synced.
 pub fn stats_row(report: &RunReport, kind: &str) -> Vec<String> {
@@ -155,17 +171,17 @@ pub fn more_issues_line(run: &RunReport, shown: usize) -> Option<String> {
 }
 
 /// A run under the name of what it synced (`products`, `cerema users`): a row of
-/// [`STATS_HEADER`] and its first issues; as JSON, the run's report alone.
+/// [`STATS_HEADER`] and its first issues; as JSON, the run's report with its `kind`.
 #[derive(Debug, Serialize)]
-#[serde(transparent)]
 pub struct KindRun<'a> {
-    #[serde(skip)]
     pub kind: &'a str,
+    #[serde(flatten)]
     pub run: &'a RunReport,
 }
 
 impl Outcome for KindRun<'_> {
     const COLUMNS: &'static [&'static str] = &STATS_HEADER;
+    const LAYOUT: Layout = STATS_LAYOUT;
 
     fn run(&self) -> Option<&RunReport> {
         Some(self.run)

@@ -7,6 +7,8 @@ use entity::prelude::{RunStatus, Source};
 
 use super::Context;
 use super::format::{FormatArgs, done, stdout, write_filtered, write_record};
+use super::table::Layout;
+use super::values::{list_limit, offset};
 use crate::inspect::runs::{self, RunFilter};
 
 #[derive(Debug, Args)]
@@ -43,13 +45,18 @@ pub enum StatusArg {
 
 #[derive(Debug, Args)]
 pub struct RunsListArgs {
+    /// Only the runs of this upstream
     #[arg(long, value_enum)]
     pub source: Option<SourceArg>,
+    /// Only the runs that ended (or stand) this way
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
     /// Runs shown at most
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 20, value_parser = list_limit)]
     pub limit: u64,
+    /// Runs skipped before the first shown (newest first, same filters)
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -61,6 +68,20 @@ pub struct RunsShowArgs {
     #[command(flatten)]
     pub format: FormatArgs,
 }
+
+/// What a narrow terminal leaves out of `runs list` first: the figures a run's `show`
+/// gives; id, kind, status, start and total stay longest.
+const RUNS_LAYOUT: Layout = Layout {
+    drop: &[
+        "finished_at",
+        "missing",
+        "unchanged",
+        "updated",
+        "source",
+        "errors",
+        "created",
+    ],
+};
 
 pub async fn run(args: RunsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db().await?;
@@ -79,13 +100,17 @@ pub async fn run(args: RunsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                     StatusArg::Interrupted => RunStatus::Interrupted,
                 }),
                 limit: args.limit,
-                offset: 0,
+                offset: args.offset,
             };
             write_filtered(
-                args.format.format,
+                args.format.get(),
                 &filter,
                 "no run matched",
-                async |page| Ok(runs::list(&db, page).await?),
+                RUNS_LAYOUT,
+                (
+                    async |page: &RunFilter| Ok(runs::list(&db, page).await?),
+                    async |all: &RunFilter| Ok(runs::count(&db, all).await?),
+                ),
             )
             .await
         }
@@ -93,7 +118,7 @@ pub async fn run(args: RunsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
             let Some(run) = runs::get(&db, args.id).await? else {
                 anyhow::bail!("no run {}: `sagasync runs list` shows the runs", args.id);
             };
-            done(write_record(args.format.format, &run, stdout()))
+            done(write_record(args.format.get(), &run, stdout()))
         }
     }
 }

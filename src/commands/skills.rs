@@ -3,25 +3,16 @@
 
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Context;
-use super::format::plain_table;
+use super::format::{Format, FormatArgs, figures_table};
+use super::table::{self, Layout};
 use super::values::rome_code;
 use crate::skills::{
     MatchResult, RomeProfile, SkillMatch, SkillsError, match_stored, rome_profile, split_skills,
 };
-
-/// How a skills answer is printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shape {
-    Table,
-    Json,
-    /// `rome show`: one row per skill; `match-skills`: one row per skill of the profile
-    /// shown (matched, then missing)
-    Csv,
-}
 
 #[derive(Debug, Args)]
 pub struct RomeArgs {
@@ -43,8 +34,10 @@ pub struct RomeShowArgs {
     /// Skills listed at most
     #[arg(long, default_value_t = 15)]
     pub skills: usize,
-    #[arg(long, value_enum, default_value_t = Shape::Table)]
-    pub format: Shape,
+    /// CSV: `rome show` one row per skill; `match-skills` one row per skill of the
+    /// profile shown (matched, then missing)
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 #[derive(Debug, Args)]
@@ -55,8 +48,10 @@ pub struct MatchSkillsArgs {
     /// The person's skills, comma-separated ("accueil, service, hygiène")
     #[arg(long, allow_hyphen_values = true)]
     pub skills: String,
-    #[arg(long, value_enum, default_value_t = Shape::Table)]
-    pub format: Shape,
+    /// CSV: `rome show` one row per skill; `match-skills` one row per skill of the
+    /// profile shown (matched, then missing)
+    #[command(flatten)]
+    pub format: FormatArgs,
 }
 
 fn pct(f: f64) -> String {
@@ -90,9 +85,9 @@ pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode>
         return Err(SkillsError::UnknownRome(args.code).into());
     };
     p.skills.truncate(args.skills);
-    match args.format {
-        Shape::Json => print_json(&p),
-        Shape::Csv => print_csv(
+    match args.format.get() {
+        Format::Json => print_json(&p),
+        Format::Csv => print_csv(
             ["rome_code", "skill", "offers", "frequency"],
             p.skills.iter().map(|s| {
                 [
@@ -103,7 +98,7 @@ pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode>
                 ]
             }),
         ),
-        Shape::Table => {
+        Format::Table => {
             print_profile(&p);
             Ok(ExitCode::SUCCESS)
         }
@@ -115,32 +110,49 @@ fn print_profile(p: &RomeProfile) {
         "{} {} — {} stored offers\n",
         p.rome_code,
         p.rome_libelle.as_deref().unwrap_or("(no label)"),
-        p.offers
+        table::count(p.offers)
     );
-    let mut skills = plain_table(&["skill", "offers", "share"]);
-    for s in &p.skills {
-        skills.add_row([s.libelle.clone(), s.offers.to_string(), pct(s.frequency)]);
-    }
+    let none = Layout::default();
+    let skills: Vec<Vec<String>> = p
+        .skills
+        .iter()
+        .map(|s| vec![s.libelle.clone(), s.offers.to_string(), pct(s.frequency)])
+        .collect();
+    let skills = figures_table(&["skill", "offers", "share"], &skills, &none);
     println!("Most requested skills\n{skills}\n");
-    let mut contracts = plain_table(&["contract", "offers", "share"]);
-    for c in &p.contracts {
-        contracts.add_row([c.value.clone(), c.offers.to_string(), pct(c.share)]);
-    }
+    let contracts: Vec<Vec<String>> = p
+        .contracts
+        .iter()
+        .map(|c| vec![c.value.clone(), c.offers.to_string(), pct(c.share)])
+        .collect();
+    let contracts = figures_table(&["contract", "offers", "share"], &contracts, &none);
     println!("Contracts\n{contracts}\n");
-    let mut salaries = plain_table(&["salary", "offers"]);
-    for s in &p.salaries {
-        salaries.add_row([s.value.clone(), s.offers.to_string()]);
-    }
+    let salaries: Vec<Vec<String>> = p
+        .salaries
+        .iter()
+        .map(|s| vec![s.value.clone(), s.offers.to_string()])
+        .collect();
+    let salaries = figures_table(&["salary", "offers"], &salaries, &none);
     println!("Salaries seen\n{salaries}\n");
-    let mut samples = plain_table(&["id", "title", "place", "contract"]);
-    for s in &p.samples {
-        samples.add_row([
-            s.id.clone(),
-            s.intitule.clone().unwrap_or_default(),
-            s.lieu.clone().unwrap_or_default(),
-            s.type_contrat.clone().unwrap_or_default(),
-        ]);
-    }
+    let samples: Vec<Vec<String>> = p
+        .samples
+        .iter()
+        .map(|s| {
+            vec![
+                s.id.clone(),
+                s.intitule.clone().unwrap_or_default(),
+                s.lieu.clone().unwrap_or_default(),
+                s.type_contrat.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let samples = figures_table(
+        &["id", "title", "place", "contract"],
+        &samples,
+        &Layout {
+            drop: &["contract", "place"],
+        },
+    );
     println!("Recent offers\n{samples}");
 }
 
@@ -148,9 +160,9 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
     let db = ctx.open_db().await?;
     let skills = split_skills(&args.skills);
     let r = match_stored(&db, &args.rome, &skills).await?;
-    match args.format {
-        Shape::Json => print_json(&r),
-        Shape::Csv => print_csv(
+    match args.format.get() {
+        Format::Json => print_json(&r),
+        Format::Csv => print_csv(
             [
                 "rome_code",
                 "match_score",
@@ -162,7 +174,7 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
             ],
             match_records(&r),
         ),
-        Shape::Table => {
+        Format::Table => {
             print_match(&r);
             Ok(ExitCode::SUCCESS)
         }
@@ -213,30 +225,46 @@ fn match_records(r: &MatchResult) -> Vec<[String; 7]> {
 
 fn print_match(r: &MatchResult) {
     println!("{}: match score {:.2}\n", r.rome_code, r.match_score);
-    let mut matching = plain_table(&["your skill", "matches", "similarity", "asked by"]);
-    for m in &r.matching_skills {
-        matching.add_row([
-            m.skill.clone(),
-            m.matches.clone(),
-            format!("{:.2}", m.similarity),
-            pct(m.frequency),
-        ]);
-    }
+    let matching: Vec<Vec<String>> = r
+        .matching_skills
+        .iter()
+        .map(|m| {
+            vec![
+                m.skill.clone(),
+                m.matches.clone(),
+                format!("{:.2}", m.similarity),
+                pct(m.frequency),
+            ]
+        })
+        .collect();
+    let matching = figures_table(
+        &["your skill", "matches", "similarity", "asked by"],
+        &matching,
+        &Layout {
+            drop: &["asked by", "similarity"],
+        },
+    );
     println!("Matching skills\n{matching}\n");
-    let mut missing = plain_table(&["missing skill", "asked by"]);
-    for m in &r.missing_skills {
-        missing.add_row([m.libelle.clone(), pct(m.frequency)]);
-    }
+    let missing: Vec<Vec<String>> = r
+        .missing_skills
+        .iter()
+        .map(|m| vec![m.libelle.clone(), pct(m.frequency)])
+        .collect();
+    let missing = figures_table(&["missing skill", "asked by"], &missing, &Layout::default());
     println!("Missing skills\n{missing}\n");
     if !r.unmatched_skills.is_empty() {
-        let mut unmatched = plain_table(&["your skill that matched nothing"]);
-        for skill in &r.unmatched_skills {
-            unmatched.add_row([skill.clone()]);
-        }
+        let rows: Vec<Vec<String>> = r.unmatched_skills.iter().map(|s| vec![s.clone()]).collect();
+        let unmatched = figures_table(
+            &["your skill that matched nothing"],
+            &rows,
+            &Layout::default(),
+        );
         println!("Unmatched skills\n{unmatched}\n");
     }
     println!("Recommendations");
+    let width = table::width();
     for rec in &r.recommendations {
-        println!("  - {rec}");
+        let text = table::wrap(&format!("- {rec}"), width.saturating_sub(2).max(20));
+        println!("  {}", text.replace('\n', "\n    "));
     }
 }

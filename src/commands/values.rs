@@ -56,6 +56,52 @@ pub fn response_mb(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Most rows one list command shows (`--limit`): a table holds them all in memory.
+pub const MAX_LIST_LIMIT: u64 = 10_000_000;
+/// Deepest `categories tree --depth`.
+const MAX_DEPTH: u64 = 1_000;
+
+/// A whole number from `min` to `max`, or a message saying so in words.
+fn whole(s: &str, min: u64, max: u64, what: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "must be a whole number of {what} from {} to {}",
+            crate::commands::table::count(min),
+            crate::commands::table::count(max)
+        )),
+    }
+}
+
+/// `--limit` of a list: a whole number of rows from 1 to [`MAX_LIST_LIMIT`].
+pub fn list_limit(s: &str) -> Result<u64, String> {
+    whole(s, 1, MAX_LIST_LIMIT, "rows")
+}
+
+/// `--offset` of a list: the rows skipped, a whole number from 0.
+pub fn offset(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| "must be a whole number of rows to skip: 0 or more".to_owned())
+}
+
+/// `categories tree --depth`: levels shown, from 1 to [`MAX_DEPTH`].
+pub fn depth(s: &str) -> Result<u32, String> {
+    whole(s, 1, MAX_DEPTH, "levels").map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Pages of a run at most (`--max-pages`): a whole number from 1.
+pub fn max_pages(s: &str) -> Result<u32, String> {
+    whole(s, 1, u64::from(u32::MAX), "pages").map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// An id given as a flag (`--structure`): a whole number.
+pub fn id(s: &str) -> Result<i64, String> {
+    s.trim()
+        .parse::<i64>()
+        .map_err(|_| "must be an id: a whole number".to_owned())
+}
+
 /// A ROME code (`G1602`; case and spaces forgiven), for `rome`, `match-skills` and
 /// `offers search --rome`.
 pub fn rome_code(s: &str) -> Result<String, String> {
@@ -87,6 +133,22 @@ mod tests {
         for bad in ["0", "4097", "-1", "1.5"] {
             assert!(response_mb(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn list_flags_say_what_they_take_in_words() {
+        assert_eq!(list_limit("50"), Ok(50));
+        assert_eq!(
+            list_limit("0"),
+            Err("must be a whole number of rows from 1 to 10,000,000".to_owned())
+        );
+        assert!(list_limit("10000001").is_err());
+        assert_eq!(offset("0"), Ok(0));
+        assert!(offset("-1").expect_err("negative").contains("0 or more"));
+        assert_eq!(depth("2"), Ok(2));
+        assert!(depth("0").expect_err("zero").contains("from 1 to 1,000"));
+        assert_eq!(id("-3"), Ok(-3));
+        assert!(id("x").is_err());
     }
 
     #[test]

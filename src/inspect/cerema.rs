@@ -6,7 +6,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::prelude::*;
 use entity::{cerema_structure, cerema_user};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use serde::{Deserialize, Serialize};
 
 use super::Result;
@@ -60,7 +63,8 @@ pub struct StructureRow {
     pub last_synced_at: DateTime<Utc>,
 }
 
-pub async fn users(db: &DatabaseConnection, filter: &UserFilter) -> Result<Vec<UserRow>> {
+/// The users `filter` selects, without order, limit or offset.
+fn user_query(filter: &UserFilter) -> Select<CeremaUser> {
     let mut q = CeremaUser::find();
     if let Some(s) = filter.structure {
         q = q.filter(cerema_user::Column::StructureId.eq(s));
@@ -68,7 +72,16 @@ pub async fn users(db: &DatabaseConnection, filter: &UserFilter) -> Result<Vec<U
     if let Some(g) = filter.gestionnaire {
         q = q.filter(cerema_user::Column::Gestionnaire.eq(g));
     }
-    let page = q
+    q
+}
+
+/// How many users `filter` selects, whatever its limit and offset.
+pub async fn count_users(db: &DatabaseConnection, filter: &UserFilter) -> Result<u64> {
+    Ok(user_query(filter).count(db).await?)
+}
+
+pub async fn users(db: &DatabaseConnection, filter: &UserFilter) -> Result<Vec<UserRow>> {
+    let page = user_query(filter)
         .order_by_asc(cerema_user::Column::IdUser)
         .limit(filter.limit)
         .offset(filter.offset)
@@ -103,15 +116,25 @@ pub async fn users(db: &DatabaseConnection, filter: &UserFilter) -> Result<Vec<U
         .collect())
 }
 
-pub async fn structures(
-    db: &DatabaseConnection,
-    filter: &StructureFilter,
-) -> Result<Vec<StructureRow>> {
+/// The structures `filter` selects, without order, limit or offset.
+fn structure_query(filter: &StructureFilter) -> Select<CeremaStructure> {
     let mut q = CeremaStructure::find();
     if let Some(d) = &filter.departement {
         q = q.filter(cerema_structure::Column::Departement.eq(d.as_str()));
     }
-    let page = q
+    q
+}
+
+/// How many structures `filter` selects, whatever its limit and offset.
+pub async fn count_structures(db: &DatabaseConnection, filter: &StructureFilter) -> Result<u64> {
+    Ok(structure_query(filter).count(db).await?)
+}
+
+pub async fn structures(
+    db: &DatabaseConnection,
+    filter: &StructureFilter,
+) -> Result<Vec<StructureRow>> {
+    let page = structure_query(filter)
         .order_by_asc(cerema_structure::Column::Id)
         .limit(filter.limit)
         .offset(filter.offset)

@@ -9,8 +9,8 @@ use entity::prelude::*;
 use entity::{job_offer, job_offer_skill};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -99,18 +99,39 @@ pub struct SkillRow {
 
 /// Offers matching `filter`, newest `date_creation` first (undated ones last), then by id.
 pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec<OfferRow>> {
-    let mut q = JobOffer::find().select_only().columns([
-        job_offer::Column::Id,
-        job_offer::Column::Intitule,
-        job_offer::Column::RomeCode,
-        job_offer::Column::TypeContrat,
-        job_offer::Column::LieuLibelle,
-        job_offer::Column::Commune,
-        job_offer::Column::Departement,
-        job_offer::Column::EntrepriseNom,
-        job_offer::Column::SalaireLibelle,
-        job_offer::Column::DateCreation,
-    ]);
+    let rows = offer_query(filter)
+        .select_only()
+        .columns([
+            job_offer::Column::Id,
+            job_offer::Column::Intitule,
+            job_offer::Column::RomeCode,
+            job_offer::Column::TypeContrat,
+            job_offer::Column::LieuLibelle,
+            job_offer::Column::Commune,
+            job_offer::Column::Departement,
+            job_offer::Column::EntrepriseNom,
+            job_offer::Column::SalaireLibelle,
+            job_offer::Column::DateCreation,
+        ])
+        .order_by_asc(Expr::col(job_offer::Column::DateCreation).is_null())
+        .order_by_desc(job_offer::Column::DateCreation)
+        .order_by_asc(job_offer::Column::Id)
+        .limit(Ord::min(filter.limit, MAX_LIMIT))
+        .offset(filter.offset)
+        .into_model()
+        .all(db)
+        .await?;
+    Ok(rows)
+}
+
+/// How many offers `filter` selects, whatever its limit and offset.
+pub async fn count(db: &DatabaseConnection, filter: &OfferFilter) -> Result<u64> {
+    Ok(offer_query(filter).count(db).await?)
+}
+
+/// The offers `filter` selects, without columns, order, limit or offset.
+fn offer_query(filter: &OfferFilter) -> Select<JobOffer> {
+    let mut q = JobOffer::find();
     for word in filter.q.as_deref().map(search_words).unwrap_or_default() {
         q = q.filter(job_offer::Column::SearchText.like(contains_pattern(&word)));
     }
@@ -126,16 +147,7 @@ pub async fn search(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec
     if let Some(c) = &filter.contract {
         q = q.filter(job_offer::Column::TypeContrat.eq(c.to_uppercase()));
     }
-    let rows = q
-        .order_by_asc(Expr::col(job_offer::Column::DateCreation).is_null())
-        .order_by_desc(job_offer::Column::DateCreation)
-        .order_by_asc(job_offer::Column::Id)
-        .limit(Ord::min(filter.limit, MAX_LIMIT))
-        .offset(filter.offset)
-        .into_model()
-        .all(db)
-        .await?;
-    Ok(rows)
+    q
 }
 
 /// An INSEE commune code: 5 characters, digits, Corsica's `2A`/`2B` in front (`75056`,

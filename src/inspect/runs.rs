@@ -102,6 +102,22 @@ impl From<sync_error::Model> for ItemError {
 
 /// Runs newest first (by id: ids grow with start times).
 pub async fn list(db: &DatabaseConnection, filter: &RunFilter) -> Result<Vec<RunRow>> {
+    let runs = run_query(filter)
+        .order_by_desc(sync_run::Column::Id)
+        .limit(filter.limit)
+        .offset(filter.offset)
+        .all(db)
+        .await?;
+    Ok(runs.into_iter().map(RunRow::from).collect())
+}
+
+/// How many runs `filter` selects, whatever its limit and offset.
+pub async fn count(db: &DatabaseConnection, filter: &RunFilter) -> Result<u64> {
+    Ok(run_query(filter).count(db).await?)
+}
+
+/// The runs `filter` selects, without order, limit or offset.
+fn run_query(filter: &RunFilter) -> sea_orm::Select<SyncRun> {
     let mut query = SyncRun::find();
     if let Some(source) = filter.source {
         query = query.filter(sync_run::Column::Source.eq(source));
@@ -109,13 +125,7 @@ pub async fn list(db: &DatabaseConnection, filter: &RunFilter) -> Result<Vec<Run
     if let Some(status) = filter.status {
         query = query.filter(sync_run::Column::Status.eq(status));
     }
-    let runs = query
-        .order_by_desc(sync_run::Column::Id)
-        .limit(filter.limit)
-        .offset(filter.offset)
-        .all(db)
-        .await?;
-    Ok(runs.into_iter().map(RunRow::from).collect())
+    query
 }
 
 /// One run, or `None` when there is no run with that id.

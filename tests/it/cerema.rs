@@ -739,6 +739,7 @@ async fn ctrl_c_keeps_the_position_and_the_next_run_continues() {
         let out = child.wait_with_output().expect("wait");
         assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
         let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let report = &report[0];
         assert_eq!(report["status"], "interrupted");
         assert_eq!(report["next_page"], 2);
 
@@ -747,6 +748,7 @@ async fn ctrl_c_keeps_the_position_and_the_next_run_continues() {
             .args(["cerema", "sync", "users", "--delay", "0", "--json"]));
         assert_ok(&next);
         let report: Value = serde_json::from_str(&stdout(&next)).expect("json");
+        let report = &report[0];
         assert_eq!(report["resumed_from_page"], 2);
         assert_eq!(report["created"], 900);
         assert_eq!(CeremaUser::find().count(&conn).await.expect("count"), 1_000);

@@ -41,8 +41,15 @@ async fn demo_syncs_everything_and_its_database_holds_what_the_summary_says() {
             .expect("open the demo database");
         assert_eq!(Product::find().count(&conn).await.expect("count"), 300);
         assert_eq!(Category::find().count(&conn).await.expect("count"), 25);
-        assert!(summary.contains("│ products            ┆ 300"), "{summary}");
-        assert!(summary.contains("│ cerema_users        ┆ 250"), "{summary}");
+        // Figures are right-aligned.
+        assert!(
+            summary.contains("│ products            ┆  300 │"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("│ cerema_users        ┆  250 │"),
+            "{summary}"
+        );
         assert_eq!(
             CeremaStructure::find().count(&conn).await.expect("count"),
             30
@@ -233,13 +240,17 @@ async fn reading_commands_never_create_a_database_and_point_at_the_demos() {
             .skip(1)
             .map(str::trim)
             .collect();
-        assert!(next.len() >= 4, "{summary}");
-        for line in &next[..4] {
-            // Each printed command runs as typed, on the demo's database.
+        assert!(next.len() >= 5, "{summary}");
+        // The database named once, then commands that run as typed on it.
+        let url = next[0]
+            .strip_prefix("export DATABASE_URL=")
+            .unwrap_or_else(|| panic!("an export line: {summary}"));
+        assert_eq!(url, "sqlite://sagasync-demo.db");
+        for line in &next[1..5] {
             let words: Vec<&str> = line.split_whitespace().collect();
-            assert_eq!(words[..2], ["sagasync", "--database-url"], "{line}");
+            assert_eq!(words[0], "sagasync", "{line}");
             let mut cmd = sagasync(&db);
-            cmd.env_remove("DATABASE_URL").args(&words[1..]);
+            cmd.env("DATABASE_URL", url).args(&words[1..]);
             assert_ok(&run(&mut cmd));
         }
 

@@ -283,6 +283,7 @@ pub fn sagasync(db: &TestDb) -> Command {
         "KEY_SECRET",
         "data_lake_bucket",
         "RUST_LOG",
+        "COLUMNS",
     ] {
         cmd.env_remove(var);
     }

@@ -647,8 +647,8 @@ async fn the_cli_refuses_to_unpublish_without_allow_missing() {
     assert_eq!(missing_and_unavailable(&conn).await, (0, 0));
 
     let json = run(sync_products_cli(&db, &server).arg("--json"));
-    let report: Value = serde_json::from_str(stdout(&json).trim()).expect("one JSON object");
-    assert_eq!(report["missing_withheld"], 6, "{report}");
+    let report: Value = serde_json::from_str(stdout(&json).trim()).expect("a JSON array");
+    assert_eq!(report[0]["missing_withheld"], 6, "{report}");
 
     let allowed = run(sync_products_cli(&db, &server).arg("--allow-missing"));
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));

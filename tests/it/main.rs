@@ -24,6 +24,7 @@ mod hostile_http;
 mod inspect;
 mod keys;
 mod migrations;
+mod output;
 mod sandbox;
 mod schema;
 mod serve;

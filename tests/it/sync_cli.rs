@@ -36,8 +36,11 @@ async fn sync_products_prints_json_stats_and_fails_on_errors_only_when_asked() {
         let out =
             run(sync(&db, &server, &["sync-products", "--json"]).env("B2B_API_KEY", TEST_API_KEY));
         assert_ok(&out);
-        let stats: serde_json::Value =
-            serde_json::from_slice(&out.stdout).expect("one JSON object");
+        let runs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+        // One run, in the array every sync prints.
+        assert_eq!(runs.as_array().map(Vec::len), Some(1), "{runs}");
+        let stats = &runs[0];
+        assert_eq!(stats["kind"], "products");
         assert_eq!(
             (
                 stats["total"].as_u64(),
@@ -174,6 +177,7 @@ async fn ctrl_c_keeps_what_was_committed_marks_the_run_interrupted_and_exits_130
 
         assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let report = &report[0];
         assert_eq!(
             (report["status"].as_str(), report["total"].as_u64()),
             (Some("interrupted"), Some(1))
@@ -215,8 +219,8 @@ async fn a_batch_of_one_insert_chunk_is_written_whole(db: TestDb) {
     );
 
     assert_ok(&out);
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
-    assert_eq!(stats["created"], 2);
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    assert_eq!(stats[0]["created"], 2);
     assert!(
         !stderr(&out).contains("writing its items one by one"),
         "{}",

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use entity::prelude::*;
 use entity::{category, product};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +88,11 @@ pub async fn category_id(db: &DatabaseConnection, slug: &str) -> Result<i32> {
             what: "category",
             key: slug.to_owned(),
         })
+}
+
+/// How many categories are stored.
+pub async fn count_categories(db: &DatabaseConnection) -> Result<u64> {
+    Ok(Category::find().count(db).await?)
 }
 
 /// Categories by id.

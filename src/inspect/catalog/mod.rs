@@ -4,8 +4,10 @@
 mod categories;
 mod products;
 
-pub use categories::{CategoryRow, TreeFilter, TreeRow, categories, category_id, tree};
+pub use categories::{
+    CategoryRow, TreeFilter, TreeRow, categories, category_id, count_categories, tree,
+};
 pub use products::{
-    ExternalLink, ProductDetail, ProductFilter, ProductKey, ProductRow, each_product, product,
-    products,
+    ExternalLink, ProductDetail, ProductFilter, ProductKey, ProductRow, count_products,
+    each_product, product, products,
 };

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use entity::prelude::*;
 use entity::{category, external_product, product};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +184,29 @@ pub async fn each_product<E: From<InspectError>>(
         }
     }
     Ok(given)
+}
+
+/// How many products `filter` selects, whatever its limit and offset: counted by the
+/// database, or, with a search, by a scan of every product (keyset batches, memory flat).
+pub async fn count_products(
+    db: &DatabaseConnection,
+    filter: &ProductFilter,
+) -> crate::inspect::Result<u64> {
+    if filter
+        .search
+        .as_deref()
+        .map(search_words)
+        .unwrap_or_default()
+        .is_empty()
+    {
+        return Ok(base_query(db, filter).await?.count(db).await?);
+    }
+    let all = ProductFilter {
+        limit: u64::MAX,
+        offset: 0,
+        ..filter.clone()
+    };
+    each_product(db, &all, |_| Ok::<_, InspectError>(())).await
 }
 
 /// What a product search looks in.

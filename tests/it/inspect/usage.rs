@@ -83,7 +83,11 @@ async fn bad_arguments_exit_2_with_a_message() {
 async fn tables_fit_the_width_and_cut_long_text() {
     run_on(Backend::Sqlite, |db| async move {
         fill(&db);
-        let out = cli(&db, &["offers", "search", "--limit", "5"]);
+        let out = crate::helpers::run(
+            crate::helpers::sagasync(&db)
+                .env("COLUMNS", "250")
+                .args(["offers", "search", "--limit", "5"]),
+        );
         let wide = stdout(&out);
         assert!(wide.lines().any(|l| l.chars().count() > 100), "{wide}");
 
@@ -94,6 +98,11 @@ async fn tables_fit_the_width_and_cut_long_text() {
         );
         let text = stdout(&narrow);
         assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+        // Without COLUMNS, a pipe gets 80 columns too.
+        assert_eq!(
+            stdout(&cli(&db, &["offers", "search", "--limit", "5"])),
+            text
+        );
 
         let show = cli(&db, &["runs", "show", "1"]);
         assert!(stdout(&show).contains("started_at"), "{}", stdout(&show));
