@@ -226,6 +226,16 @@ async fn a_batch_of_one_insert_chunk_is_written_whole(db: TestDb) {
         "{}",
         stderr(&out)
     );
+    // The finished phase leaves one summary line: count, duration, rate.
+    let summary = stderr(&out)
+        .lines()
+        .find(|l| l.contains("products: 2 in "))
+        .map(str::to_owned);
+    assert!(
+        summary.as_deref().is_some_and(|l| l.ends_with("/s")),
+        "{}",
+        stderr(&out)
+    );
 }
 
 crate::on_every_backend!(a_batch_of_one_insert_chunk_is_written_whole);
