@@ -20,22 +20,22 @@ use crate::sync::products::DEFAULT_CONCURRENCY;
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Products in the sandbox catalog
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, value_parser = super::values::count)]
     pub products: usize,
     /// Categories in the sandbox catalog
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 2_000, value_parser = super::values::count)]
     pub categories: usize,
     /// Page size asked of the sandbox
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = super::values::page_size)]
     pub page_size: u32,
     /// Share of products changed before the last phase
     #[arg(long, default_value_t = 0.1)]
     pub changed: f64,
     /// Cerema users synced after the catalog (0 skips the Cerema phases)
-    #[arg(long, default_value_t = DEFAULT_USERS)]
+    #[arg(long, default_value_t = DEFAULT_USERS, value_parser = super::values::count)]
     pub cerema_users: usize,
     /// France Travail offers collected at 10 requests/s (0 skips that phase; SQLite only)
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = super::values::count)]
     pub ft_offers: usize,
     /// Product pages asked at once by every products phase (1: one after the other)
     #[arg(
@@ -46,10 +46,10 @@ pub struct BenchArgs {
     pub concurrency: usize,
     /// Products of the distant API phases, a smaller catalog than --products since they
     /// wait on latency (0, or not fewer than --products, skips them; SQLite only)
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = super::values::count)]
     pub distant_products: usize,
     /// Per-page latencies of the distant API phases, milliseconds
-    #[arg(long, value_delimiter = ',', default_value = "20,100", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_delimiter = ',', default_value = "20,100", value_parser = super::values::latency_ms)]
     pub latencies_ms: Vec<u64>,
     /// Also measure on this PostgreSQL server (a fresh database is made and dropped)
     #[arg(long, env = "TEST_POSTGRES_URL")]

@@ -32,7 +32,7 @@ pub struct RomeShowArgs {
     #[arg(value_parser = rome_code)]
     pub code: String,
     /// Skills listed at most
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 15, value_parser = super::values::count)]
     pub skills: usize,
     /// CSV: `rome show` one row per skill; `match-skills` one row per skill of the
     /// profile shown (matched, then missing)

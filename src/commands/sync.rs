@@ -39,7 +39,7 @@ pub struct SyncProductsArgs {
     #[arg(long)]
     pub site_id: Option<i64>,
     /// Products per page asked of the API (it may send another size)
-    #[arg(long, default_value_t = DEFAULT_PAGE_SIZE, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = DEFAULT_PAGE_SIZE, value_parser = super::values::page_size)]
     pub page_size: u32,
     #[command(flatten)]
     pub products: ProductsEndpointArgs,

@@ -95,6 +95,22 @@ pub fn max_pages(s: &str) -> Result<u32, String> {
     whole(s, 1, u64::from(u32::MAX), "pages").map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Products per page asked of the B2B API (`--page-size`): 1 to 10,000.
+pub fn page_size(s: &str) -> Result<u32, String> {
+    whole(s, 1, 10_000, "products").map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// A latency in milliseconds (`bench --latencies-ms`): 1 to 60,000.
+pub fn latency_ms(s: &str) -> Result<u64, String> {
+    whole(s, 1, 60_000, "milliseconds")
+}
+
+/// A number of items to generate or show (`bench --products`, `rome show --skills`):
+/// a whole number from 0 to 100,000,000.
+pub fn count(s: &str) -> Result<usize, String> {
+    whole(s, 0, 100_000_000, "items").map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// An id given as a flag (`--structure`): a whole number.
 pub fn id(s: &str) -> Result<i64, String> {
     s.trim()

@@ -174,3 +174,39 @@ async fn piped_logs_carry_no_escapes_unless_asked() {
     })
     .await;
 }
+
+/// Numeric flags refuse a value by saying what they take, in words (not `0 is not in
+/// 1..18446744073709551615`).
+#[tokio::test]
+async fn numeric_flags_of_syncs_and_bench_say_what_they_take() {
+    run_on(Backend::Sqlite, |db| async move {
+        for (args, says) in [
+            (
+                &["sync-products", "--page-size", "0"][..],
+                "must be a whole number of products from 1 to 10,000",
+            ),
+            (
+                &["bench", "--latencies-ms", "20,0"],
+                "must be a whole number of milliseconds from 1 to 60,000",
+            ),
+            (
+                &["bench", "--products", "lots"],
+                "must be a whole number of items",
+            ),
+            (
+                &["rome", "show", "G1602", "--skills", "many"],
+                "must be a whole number of items",
+            ),
+            (
+                &["cerema", "sync", "--concurrency", "0"],
+                "must be a whole number of pages from 1 to 64",
+            ),
+        ] {
+            let out = run(sagasync(&db).args(args));
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+            assert!(!stderr(&out).contains("18446744073709551615"));
+        }
+    })
+    .await;
+}
