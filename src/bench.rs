@@ -55,10 +55,15 @@ pub struct BenchOptions {
 /// One measured phase.
 #[derive(Debug, Clone, Serialize)]
 pub struct Phase {
+    /// `sqlite`, `postgres` or `mysql`.
     pub backend: String,
-    pub phase: String,
+    /// What the phase measures, for machines: one of [`PHASES`].
+    pub phase: &'static str,
+    /// The phase for people: `re-sync, 10% changed`.
+    pub label: String,
     pub items: u64,
-    pub seconds: f64,
+    /// Wall time of the phase.
+    pub duration_secs: f64,
     pub items_per_sec: f64,
     pub peak_rss_mb: Option<f64>,
     /// items/s as a share of the floor's items/s on the same backend.
@@ -73,7 +78,23 @@ pub struct Phase {
     /// (page size / latency), for the distant API phases.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequential_per_sec: Option<f64>,
+    /// The sandbox's delay before each page, for the distant API phases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
 }
+
+/// The `phase` keys, in the order a bench runs them.
+pub const PHASES: [&str; 9] = [
+    "floor",
+    "first_sync",
+    "resync_unchanged",
+    "resync_changed",
+    "cerema_structures_first_sync",
+    "cerema_users_first_sync",
+    "cerema_users_unchanged",
+    "france_travail_collect",
+    "distant_first_sync",
+];
 
 /// Peak resident memory since the last reset, in MB (Linux; `None` elsewhere).
 pub fn peak_rss_mb() -> Option<f64> {
@@ -88,19 +109,21 @@ pub fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn phase(backend: &str, name: &str, items: u64, took: Duration) -> Phase {
+fn phase(backend: &str, key: &'static str, label: &str, items: u64, took: Duration) -> Phase {
     let seconds = took.as_secs_f64();
     Phase {
         backend: backend.to_owned(),
-        phase: name.to_owned(),
+        phase: key,
+        label: label.to_owned(),
         items,
-        seconds,
+        duration_secs: seconds,
         items_per_sec: items as f64 / seconds.max(1e-9),
         peak_rss_mb: peak_rss_mb(),
         ratio_to_floor: None,
         ratio_to_ceiling: None,
         requests: None,
         sequential_per_sec: None,
+        latency_ms: None,
     }
 }
 
@@ -237,14 +260,14 @@ async fn catalog(
 
 /// Runs every phase on `db` (fresh and migrated) against a fresh sandbox.
 pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Vec<Phase>> {
-    let backend = crate::db::backend_name(db.get_database_backend());
+    let backend = crate::db::backend_key(db.get_database_backend());
     let (sandbox, client, sync_opts) = catalog(db, opts, opts.products, Duration::ZERO).await?;
     let interrupt = Interrupt::new();
     let mut phases = Vec::new();
-    for name in [
-        "first sync (all created)",
-        "re-sync, nothing changed",
-        "re-sync, changed share",
+    for (key, name) in [
+        ("first_sync", "first sync (all created)"),
+        ("resync_unchanged", "re-sync, nothing changed"),
+        ("resync_changed", "re-sync, changed share"),
     ] {
         if name.ends_with("changed share") {
             sandbox.mutate(opts.changed_share).await?;
@@ -258,6 +281,7 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
         );
         phases.push(phase(
             backend,
+            key,
             &label,
             report.stats.total,
             started.elapsed(),
@@ -275,7 +299,7 @@ pub async fn distant(
     opts: &BenchOptions,
     latency: Duration,
 ) -> anyhow::Result<Phase> {
-    let backend = crate::db::backend_name(db.get_database_backend());
+    let backend = crate::db::backend_key(db.get_database_backend());
     let (sandbox, client, sync_opts) = catalog(db, opts, opts.distant_products, latency).await?;
     reset_peak_rss();
     let started = Instant::now();
@@ -287,7 +311,14 @@ pub async fn distant(
         latency.as_millis(),
         opts.concurrency
     );
-    let mut p = phase(backend, &name, report.stats.total, took);
+    let mut p = phase(
+        backend,
+        "distant_first_sync",
+        &name,
+        report.stats.total,
+        took,
+    );
+    p.latency_ms = u64::try_from(latency.as_millis()).ok();
     p.sequential_per_sec = Some(f64::from(opts.page_size) / latency.as_secs_f64().max(1e-9));
     Ok(p)
 }
@@ -295,7 +326,7 @@ pub async fn distant(
 /// The Cerema phases on `db`: structures, then the users (first sync, then a re-sync
 /// with nothing changed), with no delay between pages.
 pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Vec<Phase>> {
-    let backend = crate::db::backend_name(db.get_database_backend());
+    let backend = crate::db::backend_key(db.get_database_backend());
     let config = SandboxConfig {
         seed: opts.seed,
         cerema: CeremaConfig {
@@ -315,16 +346,29 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
     };
     let interrupt = Interrupt::new();
     let mut phases = Vec::new();
-    for (kind, name) in [
-        (CeremaKind::Structures, "cerema structures, first sync"),
-        (CeremaKind::Users, "cerema users, first sync"),
-        (CeremaKind::Users, "cerema users, nothing changed"),
+    for (kind, key, name) in [
+        (
+            CeremaKind::Structures,
+            "cerema_structures_first_sync",
+            "cerema structures, first sync",
+        ),
+        (
+            CeremaKind::Users,
+            "cerema_users_first_sync",
+            "cerema users, first sync",
+        ),
+        (
+            CeremaKind::Users,
+            "cerema_users_unchanged",
+            "cerema users, nothing changed",
+        ),
     ] {
         reset_peak_rss();
         let started = Instant::now();
         let report = sync_cerema(db, &client, kind, &sync_opts, no_observer(), &interrupt).await?;
         phases.push(phase(
             backend,
+            key,
             name,
             report.run.stats.total,
             started.elapsed(),
@@ -337,7 +381,7 @@ pub async fn cerema(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Res
 /// The France Travail phase on `db`: every offer of a sandbox holding `opts.ft_offers`
 /// (split past the cap) at the default rate limit of 10 requests/s, both sides.
 pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result<Phase> {
-    let backend = crate::db::backend_name(db.get_database_backend());
+    let backend = crate::db::backend_key(db.get_database_backend());
     let config = SandboxConfig {
         seed: opts.seed,
         france_travail: FranceTravailConfig {
@@ -359,6 +403,7 @@ pub async fn france_travail(db: &DatabaseConnection, opts: &BenchOptions) -> any
     };
     let mut p = phase(
         backend,
+        "france_travail_collect",
         &format!(
             "france travail offers, {} parts, {} offers/request, rate {FT_RATE}/s",
             report.parts, report.offers_per_request
@@ -486,7 +531,8 @@ pub async fn floor(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Resu
         other => anyhow::bail!("no floor is measured on {other:?}"),
     }
     Ok(phase(
-        crate::db::backend_name(backend),
+        crate::db::backend_key(backend),
+        "floor",
         "floor: prepared inserts, one transaction",
         inserted,
         inserting,

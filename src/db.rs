@@ -282,6 +282,26 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     )
 }
 
+/// The backend's key in JSON (`db stats`, `/api/health`, `bench`): `sqlite`,
+/// `postgres` or `mysql`.
+pub fn backend_key(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Sqlite => "sqlite",
+        DbBackend::Postgres => "postgres",
+        _ => "mysql",
+    }
+}
+
+/// The backend's name for people, from its [`backend_key`].
+pub fn backend_name_of_key(key: &str) -> &str {
+    match key {
+        "sqlite" => "SQLite",
+        "postgres" => "PostgreSQL",
+        "mysql" => "MySQL/MariaDB",
+        other => other,
+    }
+}
+
 /// The backend's name, as users know it.
 pub fn backend_name(backend: DbBackend) -> &'static str {
     match backend {

@@ -134,17 +134,19 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
 }
 
 /// The columns of the CSV: every figure of a phase, empty when it has none.
-const CSV_COLUMNS: [&str; 10] = [
+const CSV_COLUMNS: [&str; 12] = [
     "backend",
     "phase",
+    "label",
     "items",
-    "seconds",
+    "duration_secs",
     "items_per_sec",
     "peak_rss_mb",
     "ratio_to_floor",
     "ratio_to_ceiling",
     "requests",
     "sequential_per_sec",
+    "latency_ms",
 ];
 
 fn write_csv(all: &[Phase]) -> anyhow::Result<()> {
@@ -154,15 +156,17 @@ fn write_csv(all: &[Phase]) -> anyhow::Result<()> {
     for p in all {
         csv.write_record([
             p.backend.clone(),
-            p.phase.clone(),
+            p.phase.to_owned(),
+            p.label.clone(),
             p.items.to_string(),
-            p.seconds.to_string(),
+            p.duration_secs.to_string(),
             p.items_per_sec.to_string(),
             opt(p.peak_rss_mb),
             opt(p.ratio_to_floor),
             opt(p.ratio_to_ceiling),
             p.requests.map(|r| r.to_string()).unwrap_or_default(),
             opt(p.sequential_per_sec),
+            p.latency_ms.map(|l| l.to_string()).unwrap_or_default(),
         ])?;
     }
     csv.flush()?;
@@ -174,10 +178,10 @@ fn print_table(opts: &BenchOptions, all: &[Phase]) {
         .iter()
         .map(|p| {
             vec![
-                p.backend.clone(),
-                p.phase.clone(),
+                crate::db::backend_name_of_key(&p.backend).to_owned(),
+                p.label.clone(),
                 p.items.to_string(),
-                format!("{:.2}", p.seconds),
+                format!("{:.2}", p.duration_secs),
                 format!("{:.0}", p.items_per_sec),
                 match (p.ratio_to_floor, p.ratio_to_ceiling, p.sequential_per_sec) {
                     (Some(r), _, _) => format!("{:.0}%", r * 100.0),

@@ -127,7 +127,7 @@ const PRODUCTS_LAYOUT: Layout = Layout {
         "brand",
         "sync_status",
         "is_available",
-        "category",
+        "category_slug",
         "sku",
         "stock",
     ],
@@ -135,7 +135,7 @@ const PRODUCTS_LAYOUT: Layout = Layout {
 
 /// What a narrow terminal leaves out of `categories list` first.
 const CATEGORIES_LAYOUT: Layout = Layout {
-    drop: &["position", "level", "parent", "slug"],
+    drop: &["position", "level", "parent_slug", "slug"],
 };
 
 /// What a narrow terminal leaves out of `categories tree` first.

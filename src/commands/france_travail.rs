@@ -314,10 +314,10 @@ fn query_label(q: &serde_json::Value) -> String {
 
 impl Outcome for Collected {
     const COLUMNS: &'static [&'static str] = &[
-        "run",
+        "run_id",
         "query",
         "status",
-        "upstream",
+        "upstream_total",
         "parts",
         "requests",
         "total",
@@ -333,9 +333,9 @@ impl Outcome for Collected {
             "parts",
             "requests",
             "duplicates",
-            "upstream",
+            "upstream_total",
             "warnings",
-            "run",
+            "run_id",
             "unchanged",
         ],
     };

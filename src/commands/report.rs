@@ -105,7 +105,7 @@ pub fn table<T: Outcome>(outcomes: &[T]) -> String {
 
 /// Columns of a run's figures, as every command shows them.
 pub const STATS_HEADER: [&str; 10] = [
-    "run",
+    "run_id",
     "kind",
     "status",
     "total",
@@ -119,7 +119,7 @@ pub const STATS_HEADER: [&str; 10] = [
 
 /// What a narrow terminal leaves out of [`STATS_HEADER`] first.
 pub const STATS_LAYOUT: Layout = Layout {
-    drop: &["missing", "warnings", "run"],
+    drop: &["missing", "warnings", "run_id"],
 };
 
 /// A run's figures as a row of [`STATS_HEADER`], `kind` naming what it synced.

@@ -123,7 +123,7 @@ fn print_profile(p: &RomeProfile) {
     let contracts: Vec<Vec<String>> = p
         .contracts
         .iter()
-        .map(|c| vec![c.value.clone(), c.offers.to_string(), pct(c.share)])
+        .map(|c| vec![c.value.clone(), c.offers.to_string(), pct(c.frequency)])
         .collect();
     let contracts = figures_table(&["contract", "offers", "share"], &contracts, &none);
     println!("Contracts\n{contracts}\n");
@@ -141,7 +141,7 @@ fn print_profile(p: &RomeProfile) {
             vec![
                 s.id.clone(),
                 s.intitule.clone().unwrap_or_default(),
-                s.lieu.clone().unwrap_or_default(),
+                s.lieu_libelle.clone().unwrap_or_default(),
                 s.type_contrat.clone().unwrap_or_default(),
             ]
         })

@@ -35,11 +35,12 @@ pub struct StructureFilter {
 /// One user as `cerema users list` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRow {
-    pub id_user: i64,
+    /// The user's `id_user` upstream.
+    pub id: i64,
     pub email: Option<String>,
     pub structure_id: Option<i64>,
     /// The structure's `raison_sociale`, when the structure is stored.
-    pub structure: Option<String>,
+    pub structure_name: Option<String>,
     pub gestionnaire: Option<bool>,
     pub exterieur: Option<bool>,
     pub groupe: Option<i64>,
@@ -101,10 +102,10 @@ pub async fn users(db: &DatabaseConnection, filter: &UserFilter) -> Result<Vec<U
     Ok(page
         .into_iter()
         .map(|u| UserRow {
-            structure: u
+            structure_name: u
                 .structure_id
                 .and_then(|s| names.get(&s).cloned().flatten()),
-            id_user: u.id_user,
+            id: u.id_user,
             email: u.email,
             structure_id: u.structure_id,
             gestionnaire: u.gestionnaire,

@@ -50,11 +50,7 @@ pub async fn stats(db: &DatabaseConnection) -> Result<DbStats> {
     let tables = table_rows(db).await?;
     let size_bytes = size(db).await?;
     Ok(DbStats {
-        backend: match backend {
-            DbBackend::Sqlite => "sqlite",
-            DbBackend::Postgres => "postgres",
-            _ => "mysql",
-        },
+        backend: crate::db::backend_key(backend),
         size_bytes,
         size: human_size(size_bytes),
         tables,

@@ -27,7 +27,7 @@ pub struct RunFilter {
 /// One run as `runs list` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunRow {
-    pub id: i32,
+    pub run_id: i32,
     /// `b2b`, `cerema` or `france_travail`.
     pub source: String,
     pub kind: String,
@@ -72,7 +72,7 @@ pub struct ItemError {
 impl From<sync_run::Model> for RunRow {
     fn from(r: sync_run::Model) -> Self {
         RunRow {
-            id: r.id,
+            run_id: r.id,
             source: r.source.to_value(),
             kind: r.kind,
             status: r.status.to_value(),

@@ -89,13 +89,13 @@ pub(super) fn to_json(v: impl Serialize) -> Answer {
 }
 
 pub async fn health(State(s): State<Arc<AppState>>) -> Answer {
-    let backend = crate::db::backend_name(sea_orm::ConnectionTrait::get_database_backend(&s.db));
+    let backend = crate::db::backend_key(sea_orm::ConnectionTrait::get_database_backend(&s.db));
     let offers = JobOffer::find().count(&s.db).await?;
     let products = Product::find().count(&s.db).await?;
     Ok(Json(json!({
         "status": "ok",
-        "database": backend,
-        "job_offers": offers,
+        "backend": backend,
+        "offers": offers,
         "products": products,
         "version": env!("CARGO_PKG_VERSION"),
     })))

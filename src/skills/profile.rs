@@ -26,7 +26,8 @@ const SALARIES: usize = 8;
 pub struct Share {
     pub value: String,
     pub offers: u64,
-    pub share: f64,
+    /// `offers` as a share of the job's offers (0..1), as a skill's `frequency`.
+    pub frequency: f64,
 }
 
 /// One sample offer.
@@ -34,7 +35,7 @@ pub struct Share {
 pub struct Sample {
     pub id: String,
     pub intitule: Option<String>,
-    pub lieu: Option<String>,
+    pub lieu_libelle: Option<String>,
     pub type_contrat: Option<String>,
 }
 
@@ -162,7 +163,7 @@ pub async fn rome_profile(
             .map(|(value, n)| Share {
                 value,
                 offers: n,
-                share: share(n, offers),
+                frequency: share(n, offers),
             })
             .collect()
     };
@@ -180,7 +181,7 @@ pub async fn rome_profile(
         .map(|o| Sample {
             id: o.id,
             intitule: o.intitule,
-            lieu: o.lieu_libelle,
+            lieu_libelle: o.lieu_libelle,
             type_contrat: o.type_contrat,
         })
         .collect();

@@ -40,6 +40,7 @@ pub struct Stats {
     pub errors: u64,
     pub warnings: u64,
     /// The first [`ERRORS_LIST_LIMIT`] errors and warnings.
+    #[serde(rename = "item_errors")]
     pub errors_list: Vec<ItemIssue>,
 }
 
@@ -47,6 +48,8 @@ pub struct Stats {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ItemIssue {
     pub external_id: Option<String>,
+    /// What went wrong (`message`, as in `runs show`'s `item_errors`).
+    #[serde(rename = "message")]
     pub error: String,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub warning: bool,

@@ -68,6 +68,8 @@ pub enum Collected {
     AlreadyToday {
         query: Value,
         run_id: i32,
+        /// When that run started.
+        #[serde(rename = "started_at")]
         at: DateTime<Utc>,
     },
 }

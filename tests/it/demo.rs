@@ -131,7 +131,7 @@ async fn bench_runs_at_a_small_size_and_prints_its_figures() {
             .iter()
             .map(|p| {
                 (
-                    p["phase"].as_str().unwrap_or("?"),
+                    p["label"].as_str().unwrap_or("?"),
                     p["items"].as_u64().unwrap_or(0),
                 )
             })
@@ -181,10 +181,10 @@ async fn bench_measures_mysql_when_given_a_server() {
             .as_array()
             .expect("a list")
             .iter()
-            .filter(|p| p["backend"] == "MySQL/MariaDB")
+            .filter(|p| p["backend"] == "mysql")
             .map(|p| {
                 (
-                    p["phase"].as_str().unwrap_or("?"),
+                    p["label"].as_str().unwrap_or("?"),
                     p["items"].as_u64().unwrap_or(0),
                 )
             })

@@ -172,12 +172,12 @@ async fn runs_are_listed_newest_first_filtered_and_shown_with_their_errors(db: T
 
     let listed = json(&db, &["runs", "list"]);
     let ids: Vec<String> = all.iter().map(|r| r.id.to_string()).collect();
-    assert_eq!(field(&listed, "id"), ids, "newest first");
+    assert_eq!(field(&listed, "run_id"), ids, "newest first");
 
     let cerema = json(&db, &["runs", "list", "--source", "cerema"]);
     assert_eq!(field(&cerema, "kind"), ["users", "structures"]);
     let two = json(&db, &["runs", "list", "--limit", "2"]);
-    assert_eq!(field(&two, "id"), ids[..2]);
+    assert_eq!(field(&two, "run_id"), ids[..2]);
     let failed = json(&db, &["runs", "list", "--status", "failed"]);
     assert!(items(&failed).is_empty());
     let succeeded = json(&db, &["runs", "list", "--status", "succeeded"]);
@@ -191,7 +191,7 @@ async fn runs_are_listed_newest_first_filtered_and_shown_with_their_errors(db: T
         .await
         .expect("count");
     let shown = json(&db, &["runs", "show", &products_run.id.to_string()]);
-    assert_eq!(shown["id"], products_run.id);
+    assert_eq!(shown["run_id"], products_run.id);
     assert_eq!(shown["kind"], "products");
     assert_eq!(shown["total"], PRODUCTS);
     assert!(shown["options"].is_object(), "{shown}");
@@ -202,7 +202,7 @@ async fn runs_are_listed_newest_first_filtered_and_shown_with_their_errors(db: T
     assert_ok(&table);
     assert!(stdout(&table).contains("item_errors"), "{}", stdout(&table));
     let (header, records) = csv_records(&db, &["runs", "list", "--source", "b2b"]);
-    assert_eq!(header[..4], ["id", "source", "kind", "status"]);
+    assert_eq!(header[..4], ["run_id", "source", "kind", "status"]);
     assert_eq!(records.len(), 2);
 }
 
@@ -277,7 +277,7 @@ async fn the_category_tree_counts_products_down_to_its_leaves(db: TestDb) {
         .await
         .expect("read")
         .expect("its parent");
-    assert_eq!(row["parent"], parent.slug.as_str());
+    assert_eq!(row["parent_slug"], parent.slug.as_str());
 
     let unknown = cli(&db, &["categories", "tree", "--root", "no-such-slug"]);
     assert_eq!(unknown.status.code(), Some(1));

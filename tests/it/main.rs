@@ -22,6 +22,7 @@ mod help;
 mod hostile_catalog;
 mod hostile_http;
 mod inspect;
+mod json_shapes;
 mod keys;
 mod migrations;
 mod output;

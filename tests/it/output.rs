@@ -252,7 +252,7 @@ async fn format_json_parses_on_syncs_keys_stats_and_runs_and_json_is_its_alias()
             .iter()
             .map(str::to_owned)
             .collect();
-        assert_eq!(header[..4], ["run", "kind", "status", "total"]);
+        assert_eq!(header[..4], ["run_id", "kind", "status", "total"]);
         assert_eq!(reader.records().count(), 1);
         let both = sync(&["sync-products", "--json", "--format", "table"]);
         assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
@@ -337,10 +337,10 @@ async fn collect_prints_one_shape_for_one_query_and_for_several() {
 async fn lists_page_with_offset_and_say_what_part_they_show(db: TestDb) {
     fill(&db);
     // --offset skips rows of the same order, as the JSON API's `offset` does.
-    let runs = field(&json(&db, &["runs", "list"]), "id");
+    let runs = field(&json(&db, &["runs", "list"]), "run_id");
     let page = field(
         &json(&db, &["runs", "list", "--limit", "2", "--offset", "1"]),
-        "id",
+        "run_id",
     );
     assert_eq!(page, runs[1..3]);
     let products = field(&json(&db, &["products", "list", "--limit", "300"]), "id");
@@ -357,10 +357,10 @@ async fn lists_page_with_offset_and_say_what_part_they_show(db: TestDb) {
     assert_eq!(field(&page, "id"), offers[190..197]);
     let users = field(
         &json(&db, &["cerema", "users", "list", "--limit", "250"]),
-        "id_user",
+        "id",
     );
     let page = json(&db, &["cerema", "users", "list", "--offset", "245"]);
-    assert_eq!(field(&page, "id_user"), users[245..]);
+    assert_eq!(field(&page, "id"), users[245..]);
     let categories = field(&json(&db, &["categories", "list"]), "id");
     let page = json(
         &db,

@@ -165,7 +165,7 @@ async fn searches_answer_what_the_database_holds(db: TestDb) {
 
     let health = api.ok("/api/health").await;
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["job_offers"], OFFERS);
+    assert_eq!(health["offers"], OFFERS);
     assert_eq!(health["products"], PRODUCTS);
 
     // Words, accents and case ignored; newest first.
@@ -372,7 +372,7 @@ async fn paginated_views_page_through_everything(db: TestDb) {
     let runs = every_item(&api, "/api/runs", 2).await;
     let stored = SyncRun::find().count(&conn).await.expect("count");
     assert_eq!(runs.len() as u64, stored);
-    let ids: BTreeSet<i64> = runs.iter().filter_map(|r| r["id"].as_i64()).collect();
+    let ids: BTreeSet<i64> = runs.iter().filter_map(|r| r["run_id"].as_i64()).collect();
     assert_eq!(ids.len() as u64, stored, "no run twice across pages");
 
     let cerema = api.ok("/api/runs?source=CEREMA&limit=100").await;

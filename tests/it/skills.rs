@@ -72,7 +72,7 @@ async fn the_profile_and_the_score_come_from_the_stored_offers(db: TestDb) {
         .as_array()
         .expect("contracts")
         .iter()
-        .filter_map(|c| c["share"].as_f64())
+        .filter_map(|c| c["frequency"].as_f64())
         .sum();
     assert!(
         (shares - 1.0).abs() < 0.02,

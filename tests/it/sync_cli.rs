@@ -49,7 +49,7 @@ async fn sync_products_prints_json_stats_and_fails_on_errors_only_when_asked() {
             ),
             (Some(2), Some(1), Some(1))
         );
-        assert_eq!(stats["errors_list"][0]["external_id"], "2");
+        assert_eq!(stats["item_errors"][0]["external_id"], "2");
         assert_eq!(stats["status"], "succeeded");
 
         let out = run(sync(&db, &server, &["sync-products", "--fail-on-errors"])

@@ -19,7 +19,8 @@ pub struct CategoryRow {
     pub id: i32,
     pub name: String,
     pub slug: String,
-    pub parent: Option<String>,
+    /// The parent's slug.
+    pub parent_slug: Option<String>,
     pub level: i32,
     pub position: i32,
     /// Products in this category itself.
@@ -122,7 +123,7 @@ pub async fn categories(
     Ok(page
         .into_iter()
         .map(|c| CategoryRow {
-            parent: c.parent_id.and_then(|p| parents.get(&p).cloned()),
+            parent_slug: c.parent_id.and_then(|p| parents.get(&p).cloned()),
             products: counts.get(&c.id).copied().unwrap_or(0),
             id: c.id,
             name: c.name,

@@ -40,7 +40,7 @@ pub struct ProductRow {
     pub sku: Option<String>,
     pub title: String,
     pub brand: Option<String>,
-    pub category: Option<String>,
+    pub category_slug: Option<String>,
     pub price: Money,
     pub discount_price: Option<Money>,
     pub stock: i32,
@@ -111,7 +111,7 @@ async fn base_query(
             product::Column::IsAvailable,
             product::Column::UpdatedAt,
         ])
-        .column_as(category::Column::Slug, "category")
+        .column_as(category::Column::Slug, "category_slug")
         .column_as(external_product::Column::ExternalId, "external_id")
         .column_as(external_product::Column::SyncStatus, "sync_status")
         .join(JoinType::LeftJoin, product::Relation::Category.def())

@@ -170,7 +170,7 @@ async fn cerema_users_and_structures_are_listed_with_their_filters(db: TestDb) {
     let all = json(&db, &["cerema", "users", "list", "--limit", "100000"]);
     assert_eq!(items(&all).len() as u64, USERS);
     let ids: Vec<String> = users.iter().map(|u| u.id_user.to_string()).collect();
-    assert_eq!(field(&all, "id_user"), ids);
+    assert_eq!(field(&all, "id"), ids);
     let managers = json(
         &db,
         &[
@@ -187,7 +187,7 @@ async fn cerema_users_and_structures_are_listed_with_their_filters(db: TestDb) {
         .filter(|u| u.gestionnaire == Some(true))
         .map(|u| u.id_user.to_string())
         .collect();
-    assert_eq!(field(&managers, "id_user"), expected);
+    assert_eq!(field(&managers, "id"), expected);
     let structure = users
         .iter()
         .find_map(|u| u.structure_id)
@@ -209,14 +209,14 @@ async fn cerema_users_and_structures_are_listed_with_their_filters(db: TestDb) {
         .filter(|u| u.structure_id == Some(structure))
         .map(|u| u.id_user.to_string())
         .collect();
-    assert_eq!(field(&of_one, "id_user"), expected);
+    assert_eq!(field(&of_one, "id"), expected);
     let stored = CeremaStructure::find_by_id(structure)
         .one(&conn)
         .await
         .expect("read");
     if let Some(s) = stored {
         assert_eq!(
-            items(&of_one)[0]["structure"].as_str(),
+            items(&of_one)[0]["structure_name"].as_str(),
             s.raison_sociale.as_deref()
         );
     }
