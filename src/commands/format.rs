@@ -79,8 +79,8 @@ pub fn figures_table(header: &[&str], rows: &[Vec<String>], layout: &Layout) -> 
     with_hidden_note(table::render(&header, &cells, layout, width), width)
 }
 
-/// The line a table prints under a page of a longer list: `50 of 2,000 shown; --limit
-/// or --offset 50 to see more`. None when the page is the whole list.
+/// The line a table prints under a page of a longer list: `50 of 2,000 shown; --offset
+/// 50 for the next ones, or a larger --limit`. None when the page is the whole list.
 pub fn shown_line(shown: u64, offset: u64, total: u64) -> Option<String> {
     let of = format!("{} of {}", table::count(shown), table::count(total));
     let end = offset.saturating_add(shown);
@@ -92,7 +92,9 @@ pub fn shown_line(shown: u64, offset: u64, total: u64) -> Option<String> {
     }
     match (offset, end < total) {
         (0, false) => None,
-        (0, true) => Some(format!("{of} shown; --limit or --offset {end} to see more")),
+        (0, true) => Some(format!(
+            "{of} shown; --offset {end} for the next ones, or a larger --limit"
+        )),
         (_, true) => Some(format!(
             "{of} shown (from row {}); --offset {end} for the next ones",
             table::count(offset + 1)
@@ -497,7 +499,7 @@ mod tests {
         assert_eq!(shown_line(3, 0, 3), None);
         assert_eq!(
             shown_line(50, 0, 2000).as_deref(),
-            Some("50 of 2,000 shown; --limit or --offset 50 to see more")
+            Some("50 of 2,000 shown; --offset 50 for the next ones, or a larger --limit")
         );
         assert_eq!(
             shown_line(50, 100, 2000).as_deref(),

@@ -376,7 +376,7 @@ async fn lists_page_with_offset_and_say_what_part_they_show(db: TestDb) {
     };
     assert_eq!(
         shown(&["products", "list", "--limit", "50"]),
-        format!("50 of {PRODUCTS} shown; --limit or --offset 50 to see more")
+        format!("50 of {PRODUCTS} shown; --offset 50 for the next ones, or a larger --limit")
     );
     assert_eq!(
         shown(&["offers", "search", "--limit", "20", "--offset", "100"]),
