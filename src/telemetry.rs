@@ -1,7 +1,66 @@
 //! Logging: `tracing` to stderr (stdout carries only results), level from `RUST_LOG`
 //! or from `-v` / `-q`.
 
+use std::io::Write;
+use std::sync::Mutex;
+
+use indicatif::ProgressBar;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// The progress bar on screen, if any: log lines are written around it (the bar is
+/// hidden, the line written, the bar drawn again) instead of through it.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Log lines go around `bar` until [`clear_bar`].
+pub fn set_bar(bar: &ProgressBar) {
+    if let Ok(mut slot) = BAR.lock() {
+        *slot = Some(bar.clone());
+    }
+}
+
+/// Log lines go straight to stderr again.
+pub fn clear_bar() {
+    if let Ok(mut slot) = BAR.lock() {
+        *slot = None;
+    }
+}
+
+/// Where a log line goes: stderr, around the progress bar when one is drawn.
+struct AroundBar;
+
+/// One log line, written when the subscriber is done with it.
+struct Line(Vec<u8>);
+
+impl Write for Line {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        let write = |bytes: &[u8]| {
+            let _ = std::io::stderr().lock().write_all(bytes);
+        };
+        let bar = BAR.lock().ok().and_then(|slot| slot.clone());
+        match bar {
+            Some(bar) if !bar.is_finished() => bar.suspend(|| write(&self.0)),
+            _ => write(&self.0),
+        }
+    }
+}
+
+impl<'a> MakeWriter<'a> for AroundBar {
+    type Writer = Line;
+    fn make_writer(&'a self) -> Line {
+        Line(Vec::with_capacity(128))
+    }
+}
 
 /// The filter for a verbosity: `-q` errors only, default info for sagasync and warnings
 /// from the rest, `-v` debug, `-vv` trace with SQL statements.
@@ -47,7 +106,7 @@ pub fn init(verbose: u8, quiet: bool, color: ColorWhen) {
         .unwrap_or_else(|_| EnvFilter::new(default_filter(verbose, quiet)));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(AroundBar)
         .with_ansi(color.for_stderr())
         .with_target(false)
         .try_init();

@@ -29,6 +29,7 @@ pub fn finish_bar(bar: Option<Bar>) {
     };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
+        crate::telemetry::clear_bar();
     }
     let Ok(m) = meter.lock() else { return };
     if let Some(line) = m.summary(noun) {
@@ -124,6 +125,7 @@ pub fn observer(quiet: bool, noun: &'static str) -> (Observer, Option<Bar>) {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
+        crate::telemetry::set_bar(&bar);
         let handle = bar.clone();
         let state = meter.clone();
         let observer: Observer = Arc::new(move |p| match p {
