@@ -23,6 +23,10 @@ use super::fields::Node;
 pub const DEFAULT_WIDTH: usize = 80;
 /// Narrowest a text column is cut to while other columns can still be left out.
 pub const MIN_TEXT_CHARS: usize = 16;
+/// Narrowest the widest text column the command keeps longest (a product's title, an
+/// offer's intitulé: what names the row) is cut to while the command's low-value
+/// columns can still be left out for it.
+pub const MIN_LABEL_CHARS: usize = 28;
 
 /// The width tables are fitted to: `COLUMNS` when it holds a positive whole number (as
 /// for `ls` and psql), else the terminal's width when stdout is one, else
@@ -228,8 +232,23 @@ fn overhead(columns: usize) -> usize {
 }
 
 /// Lays out `header` and `rows` in `width` terminal columns (pure, see the module's
-/// doc for the order in which things give way).
+/// doc for the order in which things give way). The widest text column keeps
+/// [`MIN_LABEL_CHARS`] when leaving out low-value columns makes room for it; otherwise
+/// it is cut like the others.
 pub fn plan(header: &[String], rows: &[Vec<Cell>], layout: &Layout, width: usize) -> Plan {
+    match plan_with(header, rows, layout, width, MIN_LABEL_CHARS) {
+        Plan::Records => plan_with(header, rows, layout, width, MIN_TEXT_CHARS),
+        table => table,
+    }
+}
+
+fn plan_with(
+    header: &[String],
+    rows: &[Vec<Cell>],
+    layout: &Layout,
+    width: usize,
+    label_min: usize,
+) -> Plan {
     let n = header.len();
     let column = |i: usize| rows.iter().filter_map(move |r| r.get(i));
     let natural: Vec<usize> = (0..n)
@@ -241,10 +260,20 @@ pub fn plan(header: &[String], rows: &[Vec<Cell>], layout: &Layout, width: usize
                 .unwrap_or(0)
         })
         .collect();
+    let text = |i: usize| column(i).any(|c| c.kind == Kind::Text);
+    let kept = |i: usize| !layout.drop.contains(&header[i].as_str());
+    let label = (0..n)
+        .filter(|&i| text(i) && kept(i))
+        .max_by_key(|&i| (natural[i], n - i));
     let min: Vec<usize> = (0..n)
         .map(|i| {
-            if column(i).any(|c| c.kind == Kind::Text) {
-                natural[i].min(header[i].width().max(MIN_TEXT_CHARS))
+            let least = if Some(i) == label {
+                label_min
+            } else {
+                MIN_TEXT_CHARS
+            };
+            if text(i) {
+                natural[i].min(header[i].width().max(least))
             } else {
                 natural[i]
             }
@@ -477,6 +506,13 @@ mod tests {
         assert_eq!(min[1], MIN_TEXT_CHARS);
         // Too narrow for id, a cut title and stock: records.
         assert_eq!(plan(&h, &rows, &layout, 30), Plan::Records);
+        // 50 columns: the title (the widest text column) keeps 28 characters when
+        // leaving out `brand` makes room for it, rather than cutting both to 16.
+        let Plan::Table { hidden, min } = plan(&h, &rows, &layout, 50) else {
+            panic!("a table");
+        };
+        assert_eq!(hidden, [3, 2]);
+        assert_eq!(min[1], MIN_LABEL_CHARS);
 
         let text = render(&h, &rows, &layout, 40).text;
         assert!(text.lines().all(|l| l.width() <= 40), "{text}");
