@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 mod listing;
-pub use listing::{AbortOnDrop, Ahead, Pace, PageNumbers, Window};
+pub use listing::{AbortOnDrop, Ahead, Pace, PageNumbers, Window, untrusted_page};
 
 /// First pause before a retry; doubled at each attempt, with jitter.
 pub const RETRY_MIN_DELAY: Duration = Duration::from_millis(500);

@@ -7,7 +7,7 @@ use url::Url;
 
 use super::client::{B2bClient, B2bError};
 use super::parse::{self, ProductPage};
-use crate::http::{Ahead, FetchError, Links, decode_json};
+use crate::http::{Ahead, FetchError, Links, decode_json, untrusted_page};
 
 /// A cursor over the product pages. Owns its client, so it can run in a task of its own.
 /// It may ask pages ahead of their `next` links ([`Ahead`]).
@@ -140,7 +140,16 @@ impl ProductPages {
             page,
             next_url: self.next.as_ref().map(Url::to_string),
         };
-        if let Some(reason) = untrusted_page(&page, self.received) {
+        let items = page.page.items.len() as u64;
+        let has_next = page.next_url.is_some();
+        if let Some(reason) = untrusted_page(
+            page.number,
+            items,
+            page.page.count,
+            self.received,
+            has_next,
+            "products",
+        ) {
             self.next = None;
             return Err(B2bError::Shape {
                 url: page.url,
@@ -150,36 +159,6 @@ impl ProductPages {
         self.received += page.page.items.len() as u64;
         Ok(page)
     }
-}
-
-/// Why a page the listing cannot go on from, though it parsed, is refused: empty while
-/// the listing says there is more (`count` not reached, or a `next` link), or past
-/// `count` (an upstream that ignores `page` would be followed forever). An upstream
-/// fault, never the end of the listing: the run stops and the next one continues from
-/// this page.
-fn untrusted_page(page: &NumberedPage, received: u64) -> Option<String> {
-    let items = page.page.items.len() as u64;
-    let count = page.page.count;
-    let reason = if items == 0 && count.is_some_and(|c| received < c) {
-        format!(
-            "page {} is empty while `count` says {} products and {received} were received",
-            page.number,
-            count.unwrap_or_default()
-        )
-    } else if items == 0 && page.next_url.is_some() {
-        format!("page {} is empty but links to a next page", page.number)
-    } else if let Some(c) = count.filter(|&c| received + items > c) {
-        format!(
-            "page {} brings the listing to {} products while its `count` says {c}",
-            page.number,
-            received + items
-        )
-    } else {
-        return None;
-    };
-    Some(format!(
-        "{reason}: stopping here, nothing marked missing (the next run continues from this page)"
-    ))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use url::Url;
 use super::parse::{self, Page};
 use crate::http::{
     Ahead, FetchError, ForeignLink, HttpOptions, LinkError, LinkLoop, Links, Transport,
-    decode_json, with_reauth,
+    decode_json, untrusted_page, with_reauth,
 };
 use crate::secret::Secret;
 
@@ -543,8 +543,24 @@ impl CeremaPages {
             self.next = Some(next);
         }
         let number = self.number;
+        let items = page.results.len() as u64;
+        let has_next = self.next.is_some();
+        if let Some(reason) = untrusted_page(
+            number,
+            items,
+            page.count,
+            self.received,
+            has_next,
+            "records",
+        ) {
+            self.next = None;
+            return Err(CeremaError::Shape {
+                url: url.to_string(),
+                reason,
+            });
+        }
         self.number += 1;
-        self.received += page.results.len() as u64;
+        self.received += items;
         Ok(NumberedPage {
             number,
             page,

@@ -173,6 +173,40 @@ impl Window {
     }
 }
 
+/// Why a listing's page `number` (`items` items, `received` before it, the listing's
+/// `count`, a `next` link or not; `noun` names the items), though it parsed, is refused: empty while the
+/// listing says there is more (`count` not reached, or a `next` link), or past `count`
+/// (an upstream that ignores `page` would be followed forever). An upstream fault,
+/// never the end of the listing: the run stops and the next one continues from this
+/// page. Every listing cursor applies it to each page it gives.
+pub fn untrusted_page(
+    number: u32,
+    items: u64,
+    count: Option<u64>,
+    received: u64,
+    has_next: bool,
+    noun: &str,
+) -> Option<String> {
+    let reason = if items == 0 && count.is_some_and(|c| received < c) {
+        format!(
+            "page {number} is empty while `count` says {} {noun} and {received} were received",
+            count.unwrap_or_default()
+        )
+    } else if items == 0 && has_next {
+        format!("page {number} is empty but links to a next page")
+    } else if let Some(c) = count.filter(|&c| received + items > c) {
+        format!(
+            "page {number} brings the listing to {} {noun} while its `count` says {c}",
+            received + items
+        )
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{reason}: stopping here, nothing marked missing (the next run continues from this page)"
+    ))
+}
+
 fn lock(window: &Mutex<Window>) -> MutexGuard<'_, Window> {
     window.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -946,3 +946,140 @@ async fn the_delay_spaces_the_requests_of_pages_asked_at_once() {
         started.elapsed()
     );
 }
+
+/// A hostile answer on page 3 of a 4-page listing, a page asked ahead of its `next`
+/// link (4 pages at once): `answer` once (or always when `always`), the real page after.
+async fn hostile_page_three(server: &MockServer, answer: ResponseTemplate, always: bool) {
+    let mock = Mock::given(method("GET"))
+        .and(path(USERS))
+        .and(query_param("page", "3"))
+        .respond_with(answer)
+        .with_priority(1);
+    let mock = if always { mock } else { mock.up_to_n_times(1) };
+    mock.mount(server).await;
+    mount_users_expecting(server, 4, |n| {
+        if n == 3 && always {
+            0.into()
+        } else {
+            (1..=2).into()
+        }
+    })
+    .await;
+}
+
+/// Page 3, asked ahead, redirects to another host: that host receives nothing (no
+/// token), the run fails, and the pages before page 3 stay committed with the position
+/// at page 3.
+async fn a_page_asked_ahead_that_redirects_elsewhere_sends_the_token_nowhere(db: TestDb) {
+    let conn = db.open().await;
+    let server = MockServer::start().await;
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"results": []})))
+        .expect(0)
+        .mount(&other)
+        .await;
+    let elsewhere = format!("{}{USERS}?page=3", other.uri());
+    let redirect = ResponseTemplate::new(302).insert_header("Location", elsewhere.as_str());
+    hostile_page_three(&server, redirect, true).await;
+
+    let err = sync_users(&conn, &client(&server.uri(), 1), &opts())
+        .await
+        .expect_err("a redirect off the API's origin stops the run");
+
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert_eq!(
+        user_ids(&conn).await,
+        vec![1, 2, 3, 4],
+        "pages 1 and 2 are kept"
+    );
+    assert_eq!(checkpoints(&conn).await, 1, "the next run starts at page 3");
+    other.verify().await;
+}
+
+/// An HTML maintenance page (status 200) or a body cut in the middle, on a page asked
+/// ahead, is asked again: the run completes with every record.
+async fn a_page_asked_ahead_that_comes_back_as_html_or_cut_is_asked_again(db: TestDb) {
+    let conn = db.open().await;
+    let html = ResponseTemplate::new(200)
+        .insert_header("Content-Type", "text/html")
+        .set_body_string("<!DOCTYPE html><html><body>Maintenance</body></html>");
+    let cut = ResponseTemplate::new(200)
+        .insert_header("Content-Type", "application/json")
+        .set_body_string(r#"{"count": 8, "next": null, "results": [{"id_user": 5, "em"#);
+    for answer in [html, cut] {
+        let server = MockServer::start().await;
+        hostile_page_three(&server, answer, false).await;
+
+        let report = sync_users(&conn, &client(&server.uri(), 2), &opts())
+            .await
+            .expect("asked again, then complete");
+
+        assert!(report.complete);
+        assert_eq!(user_ids(&conn).await, (1..=8).collect::<Vec<_>>());
+        server.verify().await;
+    }
+}
+
+/// A page that contradicts the listing's `count` (empty while more are announced, or
+/// bringing the listing past its count, as an API that ignores `page` does) stops the
+/// run: the pages before it stay, the position points at it, nothing is skipped.
+async fn a_page_that_contradicts_the_count_stops_the_run_and_keeps_the_rest(db: TestDb) {
+    let conn = db.open().await;
+    // Page 2 is empty though `count` says 8 and it links to page 3.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(USERS))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(&server, 2, 4, vec![])))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount_users_expecting(
+        &server,
+        4,
+        |n| if n == 2 { 0.into() } else { (0..=2).into() },
+    )
+    .await;
+
+    let err = sync_users(&conn, &client(&server.uri(), 0), &opts())
+        .await
+        .expect_err("an empty page in the middle is not the end");
+
+    assert!(err.to_string().contains("page 2 is empty"), "{err}");
+    assert_eq!(user_ids(&conn).await, vec![1, 2]);
+    assert_eq!(checkpoints(&conn).await, 1);
+
+    // Every page brings the same users and links to the next: past `count`, it stops.
+    let conn = TestDb::create(db.backend).await.expect("a database");
+    let conn = conn.open().await;
+    let looping = MockServer::start().await;
+    for n in 1..=6usize {
+        let body = page(&looping, n, 6, vec![user(1), user(2)]);
+        let body = json!({ "count": 4, "next": body["next"], "results": body["results"] });
+        let mock = Mock::given(method("GET")).and(path(USERS));
+        let mock = if n == 1 {
+            mock.and(wiremock::matchers::query_param_is_missing("page"))
+        } else {
+            mock.and(query_param("page", n.to_string()))
+        };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&looping)
+            .await;
+    }
+
+    let err = sync_users(&conn, &client(&looping.uri(), 0), &opts())
+        .await
+        .expect_err("a listing that goes past its count is not followed for ever");
+
+    assert!(
+        err.to_string().contains("while its `count` says 4"),
+        "{err}"
+    );
+}
+
+on_every_backend!(
+    a_page_asked_ahead_that_redirects_elsewhere_sends_the_token_nowhere,
+    a_page_asked_ahead_that_comes_back_as_html_or_cut_is_asked_again,
+    a_page_that_contradicts_the_count_stops_the_run_and_keeps_the_rest,
+);
