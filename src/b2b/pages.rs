@@ -114,17 +114,14 @@ impl ProductPages {
     async fn fetch(&mut self, url: Url) -> Result<NumberedPage, B2bError> {
         self.links.fetching(&url)?;
         let shown = url.as_str();
-        let page = match self.ahead.take(&url) {
-            Some(asked) => asked.outcome().await.map_err(|reason| B2bError::Shape {
-                url: url.to_string(),
-                reason,
-            })??,
-            None => {
-                self.client
-                    .get_parsed(&url, |body| read_product_page(shown, body))
-                    .await?
-            }
+        let direct = self
+            .client
+            .get_parsed(&url, |body| read_product_page(shown, body));
+        let stopped = |reason| B2bError::Shape {
+            url: url.to_string(),
+            reason,
         };
+        let page = self.ahead.take_or(&url, direct, stopped).await?;
         if let Some(next) = page.next.as_deref() {
             let next = url.join(next).map_err(|e| B2bError::Shape {
                 url: url.to_string(),

@@ -521,22 +521,16 @@ impl CeremaPages {
 
     async fn fetch(&mut self, url: Url) -> Result<NumberedPage, CeremaError> {
         self.links.fetching(&url)?;
-        let page = match self.ahead.take(&url) {
-            Some(asked) => asked
-                .outcome()
-                .await
-                .map_err(|reason| CeremaError::Shape {
-                    url: url.to_string(),
-                    reason,
-                })??,
-            None => {
-                let how = Asking {
-                    spacing: self.spacing.as_deref(),
-                    busy: &|| {},
-                };
-                self.client.page_asked(&url, &how).await?
-            }
+        let how = Asking {
+            spacing: self.spacing.as_deref(),
+            busy: &|| {},
         };
+        let direct = self.client.page_asked(&url, &how);
+        let stopped = |reason| CeremaError::Shape {
+            url: url.to_string(),
+            reason,
+        };
+        let page = self.ahead.take_or(&url, direct, stopped).await?;
         if let Some(next) = page.next.as_deref() {
             let next = clean_next(&self.client.base, &url, next)?;
             self.links.next(&next)?;

@@ -201,13 +201,11 @@ async fn summary_rows(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static s
 
 /// The database as the summary names it: a SQLite file's full path, a redacted URL.
 fn location(url: &str) -> String {
-    match url
-        .strip_prefix("sqlite://")
-        .map(|p| p.split('?').next().unwrap_or(p))
-    {
-        Some(path) => std::fs::canonicalize(path)
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| path.to_owned()),
+    match crate::db::sqlite_file(url) {
+        Some(path) => std::fs::canonicalize(&path)
+            .unwrap_or(path)
+            .display()
+            .to_string(),
         None => crate::db::redact_url(url),
     }
 }

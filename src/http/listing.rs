@@ -246,7 +246,7 @@ struct Asked<P, E> {
     task: AbortOnDrop<Result<P, E>>,
 }
 
-/// A page's fetch, stopped when the page is no longer wanted.
+/// A task (a page's fetch, a listing's fetcher), stopped when it is no longer wanted.
 #[derive(Debug)]
 pub struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
@@ -257,8 +257,13 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 impl<T> AbortOnDrop<T> {
+    /// `task`, stopped when the result is dropped.
+    pub fn new(task: tokio::task::JoinHandle<T>) -> Self {
+        AbortOnDrop(task)
+    }
+
     /// The task's outcome; `Err` (why) when it was stopped. A panic in it goes on here.
-    pub async fn outcome(mut self) -> Result<T, String> {
+    async fn outcome(mut self) -> Result<T, String> {
         match (&mut self.0).await {
             Ok(value) => Ok(value),
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -313,7 +318,7 @@ impl<P: Send + 'static, E: Send + 'static> Ahead<P, E> {
 
     /// The page at `url`, when it was asked ahead; otherwise every page asked is
     /// dropped and, past the first page, the listing is followed one page at a time.
-    pub fn take(&mut self, url: &Url) -> Option<AbortOnDrop<Result<P, E>>> {
+    fn take(&mut self, url: &Url) -> Option<AbortOnDrop<Result<P, E>>> {
         if self.queue.front().is_some_and(|a| a.url == *url) {
             return self.queue.pop_front().map(|a| a.task);
         }
@@ -326,6 +331,23 @@ impl<P: Send + 'static, E: Send + 'static> Ahead<P, E> {
         }
         self.queue.clear();
         None
+    }
+
+    /// The page at `url`: the one asked ahead when it was (`stopped` names the error of
+    /// a fetch that was stopped), else what `direct` fetches now.
+    pub async fn take_or(
+        &mut self,
+        url: &Url,
+        direct: impl Future<Output = Result<P, E>>,
+        stopped: impl FnOnce(String) -> E,
+    ) -> Result<P, E> {
+        match self.take(url) {
+            Some(asked) => asked
+                .outcome()
+                .await
+                .unwrap_or_else(|why| Err(stopped(why))),
+            None => direct.await,
+        }
     }
 
     /// After the cursor's first page, at `url`, with `items` items, its `next` (resolved

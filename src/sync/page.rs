@@ -94,42 +94,45 @@ impl PageLog {
 
 /// The content hash a record is stored with: equal hashes mean nothing to write.
 pub fn content_hash(raw: &Value) -> String {
-    let mut canonical = String::new();
+    let mut canonical = Vec::new();
     write_sorted(raw, &mut canonical);
-    let digest = Sha256::digest(canonical.as_bytes());
+    let digest = Sha256::digest(&canonical);
     hex::encode(&digest[..16])
 }
 
 /// `value` as compact JSON with every object's keys sorted: the same record hashes the
 /// same whatever order the API wrote its fields in (records keep that order, for the
 /// exports), and as it did when records were kept with sorted keys.
-fn write_sorted(value: &Value, out: &mut String) {
+fn write_sorted(value: &Value, out: &mut Vec<u8>) {
+    // Writing JSON into a Vec cannot fail.
     match value {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            out.push(b'{');
             for (i, (key, value)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
+                let _ = serde_json::to_writer(&mut *out, key);
+                out.push(b':');
                 write_sorted(value, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_sorted(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 

@@ -208,7 +208,7 @@ async fn run_pages(
             }
         }
     });
-    let _stop_fetcher = AbortOnDrop(fetcher);
+    let _stop_fetcher = crate::http::AbortOnDrop::new(fetcher);
     let mut state = State::load(db, client, run_id).await?;
     let mut writer = Writer {
         open: None,
@@ -304,14 +304,6 @@ async fn run_pages(
         );
     }
     Ok(Some(pass.run_id))
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// What the sync knows across pages: the category mapping, the key, the run.
