@@ -9,6 +9,7 @@ pub mod b2b;
 pub mod bench;
 pub mod cerema;
 pub mod commands;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod france_travail;

@@ -3,12 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::prelude::*;
-use entity::sync_run;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Statement,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 
 use super::Result;
@@ -92,17 +87,7 @@ pub fn human_size(bytes: u64) -> String {
 
 /// The last run of each (source, kind), by source then kind.
 pub async fn last_runs(db: &DatabaseConnection) -> Result<Vec<LastRun>> {
-    let latest = Query::select()
-        .expr(Expr::col(sync_run::Column::Id).max())
-        .from(SyncRun)
-        .group_by_columns([sync_run::Column::Source, sync_run::Column::Kind])
-        .to_owned();
-    let runs = SyncRun::find()
-        .filter(sync_run::Column::Id.in_subquery(latest))
-        .order_by_asc(sync_run::Column::Source)
-        .order_by_asc(sync_run::Column::Kind)
-        .all(db)
-        .await?;
+    let runs = super::runs::latest_query().all(db).await?;
     Ok(runs
         .into_iter()
         .map(|r| LastRun {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::prelude::*;
 use entity::{sync_error, sync_run};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -100,6 +101,69 @@ impl From<sync_error::Model> for ItemError {
     }
 }
 
+impl RunRow {
+    /// Seconds from start to finish, when it finished.
+    pub fn duration_secs(&self) -> Option<f64> {
+        self.finished_at
+            .map(|end| (end - self.started_at).num_milliseconds() as f64 / 1000.0)
+    }
+}
+
+/// The last run of each source and kind (`b2b products`, `cerema users`, ...), by
+/// source then kind.
+pub async fn latest_of_each_kind(db: &DatabaseConnection) -> Result<Vec<RunRow>> {
+    let runs = latest_query().all(db).await?;
+    Ok(runs.into_iter().map(RunRow::from).collect())
+}
+
+/// The last run of each source and kind, by source then kind.
+pub(super) fn latest_query() -> sea_orm::Select<SyncRun> {
+    let latest = Query::select()
+        .expr(Expr::col(sync_run::Column::Id).max())
+        .from(SyncRun)
+        .group_by_columns([sync_run::Column::Source, sync_run::Column::Kind])
+        .to_owned();
+    SyncRun::find()
+        .filter(sync_run::Column::Id.in_subquery(latest))
+        .order_by_asc(sync_run::Column::Source)
+        .order_by_asc(sync_run::Column::Kind)
+}
+
+/// An item error with the run it belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentError {
+    pub run_id: i32,
+    pub source: String,
+    pub kind: String,
+    pub external_id: Option<String>,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The `limit` item errors recorded last, newest first, whatever their run.
+pub async fn recent_errors(db: &DatabaseConnection, limit: u64) -> Result<Vec<RecentError>> {
+    let rows = SyncError::find()
+        .find_also_related(SyncRun)
+        .order_by_desc(sync_error::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(e, run)| RecentError {
+            run_id: e.run_id,
+            source: run
+                .as_ref()
+                .map(|r| r.source.to_value())
+                .unwrap_or_default(),
+            kind: run.map(|r| r.kind).unwrap_or_default(),
+            external_id: e.external_id,
+            message: e.message,
+            created_at: e.created_at,
+        })
+        .collect())
+}
+
 /// Runs newest first (by id: ids grow with start times).
 pub async fn list(db: &DatabaseConnection, filter: &RunFilter) -> Result<Vec<RunRow>> {
     let runs = run_query(filter)
@@ -138,16 +202,16 @@ pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<RunDetail>> 
         .count(db)
         .await?;
     let item_errors = errors(db, id, ERRORS_SHOWN, 0).await?;
-    let duration_secs = run
-        .finished_at
-        .map(|end| (end - run.started_at).num_milliseconds() as f64 / 1000.0);
+    let message = run.message.clone();
+    let options = run.options.clone();
+    let run = RunRow::from(run);
     Ok(Some(RunDetail {
-        duration_secs,
-        message: run.message.clone(),
-        options: run.options.clone(),
+        duration_secs: run.duration_secs(),
+        message,
+        options,
         errors_recorded,
         item_errors,
-        run: RunRow::from(run),
+        run,
     }))
 }
 

@@ -1,11 +1,12 @@
 //! `sagasync serve`: a read-only JSON API over the database, with the routes of the
 //! original France Travail app (search, job details, skills matching, Paris offers) and
-//! paginated views of runs, products and categories.
+//! paginated views of runs, products and categories; and the web console
+//! (`crate::console`), its HTML pages, beside it.
 //!
 //! Invariant: no route writes to the database. Errors are JSON `{"error": ...}` with the
 //! right status (400 naming the bad parameter, 404, 405, 413).
 
-mod routes;
+pub(crate) mod routes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -96,7 +97,8 @@ pub fn router(db: DatabaseConnection) -> Router {
         .route("/api/runs", get(routes::runs))
         .route("/api/products", get(routes::products))
         .route("/api/categories", get(routes::categories))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .merge(crate::console::routes())
+        .fallback(crate::console::not_found)
         .method_not_allowed_fallback(|| async {
             ApiError(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -105,6 +107,9 @@ pub fn router(db: DatabaseConnection) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(
+            crate::console::security_headers,
+        ))
         .with_state(state)
 }
 
