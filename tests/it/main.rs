@@ -13,6 +13,7 @@ mod cerema;
 mod check;
 mod cli;
 mod concurrent_fetch;
+mod console;
 mod db_guarantees;
 mod demo;
 mod france_travail;

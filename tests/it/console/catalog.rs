@@ -1,0 +1,1 @@
+//! Console pages: catalog (tests to be written).

@@ -1,0 +1,1 @@
+//! Console pages: cerema (tests to be written).

@@ -1,0 +1,1 @@
+//! Console pages: jobs (tests to be written).

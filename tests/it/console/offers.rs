@@ -1,0 +1,1 @@
+//! Console pages: offers (tests to be written).

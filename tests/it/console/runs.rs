@@ -1,0 +1,1 @@
+//! Console pages: runs (tests to be written).
