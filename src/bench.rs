@@ -84,7 +84,7 @@ pub struct Phase {
 }
 
 /// The `phase` keys, in the order a bench runs them.
-pub const PHASES: [&str; 9] = [
+pub const PHASES: [&str; 10] = [
     "floor",
     "first_sync",
     "resync_unchanged",
@@ -94,6 +94,7 @@ pub const PHASES: [&str; 9] = [
     "cerema_users_unchanged",
     "france_travail_collect",
     "distant_first_sync",
+    "console_overview",
 ];
 
 /// Peak resident memory since the last reset, in MB (Linux; `None` elsewhere).
@@ -288,7 +289,47 @@ pub async fn run(db: &DatabaseConnection, opts: &BenchOptions) -> anyhow::Result
         ));
     }
     drop(sandbox);
+    phases.push(console_overview(db, opts.products).await?);
     Ok(phases)
+}
+
+/// Requests of the console's overview measured (the median is reported).
+const CONSOLE_GETS: usize = 5;
+
+/// The console's overview page (`GET /` of `serve`) over HTTP on `db` as the catalog
+/// phases left it: the median time of `CONSOLE_GETS` requests, as one item.
+pub async fn console_overview(db: &DatabaseConnection, products: usize) -> anyhow::Result<Phase> {
+    let backend = crate::db::backend_key(db.get_database_backend());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::serve::serve(db.clone(), listener, async {
+        let _ = stopped.await;
+    }));
+    let http = crate::http::client().map_err(anyhow::Error::msg)?;
+    let mut times = Vec::with_capacity(CONSOLE_GETS);
+    reset_peak_rss();
+    for _ in 0..CONSOLE_GETS {
+        let started = Instant::now();
+        let page = http
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        anyhow::ensure!(!page.is_empty(), "the overview page came back empty");
+        times.push(started.elapsed());
+    }
+    let _ = stop.send(());
+    let _ = server.await;
+    times.sort();
+    let median = times[times.len() / 2];
+    let label = format!(
+        "console overview, {} products",
+        crate::commands::table::count(products as u64)
+    );
+    Ok(phase(backend, "console_overview", &label, 1, median))
 }
 
 /// A distant API phase on `db` (fresh and migrated): the categories, then a first sync

@@ -97,7 +97,7 @@ pub async fn run(args: BenchArgs, _ctx: &Context) -> anyhow::Result<ExitCode> {
         floor_db.close().await?;
         let (db, name) = fresh_database(server.as_deref(), dir.path(), "sync").await?;
         let mut phases = run_phases(&db, &opts).await?;
-        for p in &mut phases {
+        for p in phases.iter_mut().filter(|p| p.phase != "console_overview") {
             p.ratio_to_floor = Some(p.items_per_sec / floor_phase.items_per_sec.max(1e-9));
         }
         if opts.cerema_users > 0 {

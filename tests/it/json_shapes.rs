@@ -273,6 +273,7 @@ async fn every_documented_output_has_exactly_the_documented_fields(db: TestDb) {
         "GET /api/health",
         "GET /api/search_jobs",
         "GET /api/runs",
+        "GET /api/overview",
         "Errors",
     ]);
 
@@ -421,6 +422,11 @@ async fn api(
     assert_shape(shapes, "match-skills", &answer);
     assert_eq!(&answer, matched, "the API answers as the command");
     assert_shape(shapes, "Errors", &get("/api/nowhere".into()).await);
+    assert_shape(
+        shapes,
+        "GET /api/overview",
+        &get("/api/overview".into()).await,
+    );
 
     let _ = stop.send(());
     let _ = task.await;
