@@ -10,7 +10,7 @@
 //! which is dismissed so the page goes on loading. A tab's problems accumulate across the
 //! navigations made in it (`click`, `submit`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,9 @@ pub struct Browser {
     inner: Option<chromiumoxide::Browser>,
     handler: tokio::task::JoinHandle<()>,
     unreadable: Arc<Mutex<Vec<Problem>>>,
-    _profile: tempfile::TempDir,
+    /// Removed once no process of this browser is left (one still writing would make
+    /// the removal fail half-way).
+    profile: Option<tempfile::TempDir>,
 }
 
 /// Where a problem was reported.
@@ -186,7 +188,7 @@ impl Browser {
             inner: Some(inner),
             handler,
             unreadable,
-            _profile: profile,
+            profile: Some(profile),
         })
     }
 
@@ -224,21 +226,40 @@ impl Browser {
 }
 
 impl Drop for Browser {
-    /// Kills Chromium and waits (briefly) for it, so the profile can go with it.
+    /// Kills Chromium, waits (briefly) for its processes, and removes the profile.
     fn drop(&mut self) {
         self.handler.abort();
-        let Some(mut inner) = self.inner.take() else {
+        if let Some(mut inner) = self.inner.take()
+            && let Some(child) = inner.get_mut_child()
+        {
+            let _ = child.as_mut_inner().start_kill();
+        }
+        let Some(profile) = self.profile.take() else {
             return;
         };
-        if let Some(child) = inner.get_mut_child() {
-            let child = child.as_mut_inner();
-            let _ = child.start_kill();
-            let deadline = Instant::now() + Duration::from_secs(2);
-            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+        // Chromium's zygote, renderers and services outlive the browser process by a
+        // few milliseconds; each names the profile on its command line.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && processes_using(profile.path()) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let path = profile.keep();
+        while std::fs::remove_dir_all(&path).is_err() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
+}
+
+/// Whether a process names `dir` on its command line (Linux: `/proc`).
+fn processes_using(dir: &Path) -> bool {
+    let needle = dir.as_os_str().as_encoded_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        std::fs::read(entry.path().join("cmdline"))
+            .is_ok_and(|cmdline| cmdline.windows(needle.len()).any(|w| w == needle))
+    })
 }
 
 /// The `method` of a raw CDP message, empty when it has none.
