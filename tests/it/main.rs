@@ -8,6 +8,7 @@ mod helpers;
 
 mod archive;
 mod b2b;
+mod browser;
 mod catalog;
 mod cerema;
 mod check;
