@@ -3,6 +3,7 @@
 //! XSS probes `fill_hostile` plants) as text. The same pages are loaded in headless
 //! Chromium by `browser_pages`.
 
+mod browser_pages;
 mod catalog;
 mod cerema;
 mod jobs;
