@@ -35,9 +35,11 @@ pub const CATEGORY_SELECT_MAX: u64 = 300;
 /// A text search counts its matches (a scan of every product) only on a table this
 /// small; on a larger one the page says "more" unless the page's own scan reached the
 /// end.
-pub const SEARCH_COUNT_MAX: u64 = 50_000;
+pub const SEARCH_COUNT_MAX: u64 = 10_000;
 /// Top-level categories charted on `/categories`.
 const CHARTED: usize = 12;
+/// Up to this many top-level categories, the tree opens them (their children shown).
+const OPEN_TOPS: usize = 30;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -108,7 +110,7 @@ async fn tree_page(State(s): State<Arc<AppState>>, Query(p): Params) -> PageResu
     let tops: Vec<&TreeRow> = rows.iter().filter(|r| r.depth == 0).collect();
     let in_tree: u64 = tops.iter().map(|r| r.total_products).sum();
     let mut largest = tops.clone();
-    largest.sort_by(|a, b| b.total_products.cmp(&a.total_products));
+    largest.sort_by_key(|r| std::cmp::Reverse(r.total_products));
     let marks: Vec<Mark> = largest
         .iter()
         .take(CHARTED)
@@ -148,7 +150,12 @@ async fn tree_page(State(s): State<Arc<AppState>>, Query(p): Params) -> PageResu
         } @else {
             @if marks.len() > 1 {
                 div.panel.catalog-chart {
-                    (chart::bars("Products per top-level category (with subcategories)", &marks))
+                    @let caption = if tops.len() > CHARTED {
+                        format!("The {CHARTED} largest top-level categories: products with subcategories")
+                    } else {
+                        "Products per top-level category, with subcategories".to_owned()
+                    };
+                    (chart::bars(&caption, &marks))
                 }
             }
             h2 { "Tree" }
@@ -156,7 +163,7 @@ async fn tree_page(State(s): State<Arc<AppState>>, Query(p): Params) -> PageResu
                 "Open a category to see its subcategories. Figures: products in the category itself, "
                 "then with its subcategories."
             }
-            div.panel { (tree_markup(&rows)) }
+            div.panel { (tree_markup(&rows, tops.len() <= OPEN_TOPS)) }
         }
         p.muted { "As JSON: " a href={"/api/categories/tree" (layout::query(&[("root", root.clone()), ("depth", depth.clone())]))} { "/api/categories/tree" } }
     };
@@ -164,9 +171,9 @@ async fn tree_page(State(s): State<Arc<AppState>>, Query(p): Params) -> PageResu
 }
 
 /// The rows (depth first) as nested lists, a `<details>` for each category with
-/// children (the top level open). Built from the last row up, without recursion: a
-/// row's children are the items already built one level below it.
-fn tree_markup(rows: &[TreeRow]) -> Markup {
+/// children (the top level open when `open_tops`). Built from the last row up, without
+/// recursion: a row's children are the items already built one level below it.
+fn tree_markup(rows: &[TreeRow], open_tops: bool) -> Markup {
     let mut levels: Vec<Vec<Markup>> = Vec::new();
     for row in rows.iter().rev() {
         let d = row.depth as usize;
@@ -175,7 +182,7 @@ fn tree_markup(rows: &[TreeRow]) -> Markup {
         }
         let mut kids = std::mem::take(&mut levels[d + 1]);
         kids.reverse();
-        let item = tree_node(row, &kids);
+        let item = tree_node(row, &kids, open_tops && row.depth == 0);
         levels[d].push(item);
     }
     let mut tops = levels.into_iter().next().unwrap_or_default();
@@ -183,7 +190,7 @@ fn tree_markup(rows: &[TreeRow]) -> Markup {
     html! { ul.tree.root { @for t in &tops { (t) } } }
 }
 
-fn tree_node(row: &TreeRow, kids: &[Markup]) -> Markup {
+fn tree_node(row: &TreeRow, kids: &[Markup], open: bool) -> Markup {
     let label = html! {
         span.node {
             a href=(products_of(&row.slug)) { (row.name) }
@@ -198,7 +205,7 @@ fn tree_node(row: &TreeRow, kids: &[Markup]) -> Markup {
             @if kids.is_empty() {
                 (label)
             } @else {
-                details.tree open[row.depth == 0] {
+                details.tree open[open] {
                     summary { (label) }
                     ul.tree { @for k in kids { (k) } }
                 }
@@ -718,7 +725,7 @@ mod tests {
             row(1, "a2"),
             row(0, "b"),
         ];
-        let html = tree_markup(&rows).into_string();
+        let html = tree_markup(&rows, true).into_string();
         let at = |s: &str| html.find(&format!(r#"data-slug="{s}""#)).expect(s);
         assert!(
             at("a") < at("a1")
