@@ -8,6 +8,6 @@ pub use categories::{
     CategoryRow, TreeFilter, TreeRow, categories, category_id, count_categories, tree,
 };
 pub use products::{
-    ExternalLink, ProductDetail, ProductFilter, ProductKey, ProductRow, count_products,
-    each_product, product, products,
+    ExternalLink, PRODUCTS_RUN, ProductDetail, ProductFilter, ProductKey, ProductRow,
+    count_products, each_product, product, product_errors, product_run, products,
 };

@@ -7,15 +7,20 @@
 
 use chrono::{DateTime, Utc};
 use entity::prelude::*;
-use entity::{category, external_product, product};
+use entity::{category, external_product, product, sync_error, sync_run};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
+    ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 
 use super::categories::category_id;
+use crate::inspect::runs::{RecentError, RunRow};
 use crate::inspect::{InspectError, matches_words, search_words};
+
+/// The `kind` of the B2B runs that write products (their item errors name products by
+/// external id).
+pub const PRODUCTS_RUN: &str = "products";
 
 /// Rows read per query while scanning.
 pub const BATCH: u64 = 1_000;
@@ -89,6 +94,8 @@ pub struct ExternalLink {
     pub sync_status: SyncStatus,
     pub sync_error: Option<String>,
     pub api_key_name: Option<String>,
+    /// The hash of the item as last received (equal hashes: nothing to write).
+    pub content_hash: Option<String>,
     pub last_seen_run_id: Option<i32>,
     pub last_synced_at: DateTime<Utc>,
 }
@@ -269,6 +276,7 @@ pub async fn product(
             sync_status: e.sync_status,
             sync_error: e.sync_error,
             api_key_name: e.api_key_name,
+            content_hash: e.content_hash,
             last_seen_run_id: e.last_seen_run_id,
             last_synced_at: e.last_synced_at,
         });
@@ -290,4 +298,43 @@ pub async fn product(
         updated_at: p.updated_at,
         external,
     }))
+}
+
+/// The item errors and warnings recorded for the B2B product `external_id` by product
+/// runs, newest first.
+pub async fn product_errors(
+    db: &DatabaseConnection,
+    external_id: i64,
+    limit: u64,
+    offset: u64,
+) -> crate::inspect::Result<Vec<RecentError>> {
+    let rows = SyncError::find()
+        .inner_join(SyncRun)
+        .filter(sync_error::Column::ExternalId.eq(external_id.to_string()))
+        .filter(sync_run::Column::Source.eq(Source::B2b))
+        .filter(sync_run::Column::Kind.eq(PRODUCTS_RUN))
+        .order_by_desc(sync_error::Column::Id)
+        .limit(limit)
+        .offset(offset)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|e| RecentError {
+            run_id: e.run_id,
+            source: Source::B2b.to_value(),
+            kind: PRODUCTS_RUN.to_owned(),
+            external_id: e.external_id,
+            message: e.message,
+            created_at: e.created_at,
+        })
+        .collect())
+}
+
+/// The run `run_id` (a product's `last_seen_run_id`), when it is still stored.
+pub async fn product_run(
+    db: &DatabaseConnection,
+    run_id: i32,
+) -> crate::inspect::Result<Option<RunRow>> {
+    Ok(SyncRun::find_by_id(run_id).one(db).await?.map(RunRow::from))
 }
