@@ -23,7 +23,7 @@ type Params = Query<HashMap<String, String>>;
 type Answer = Result<Json<Value>, ApiError>;
 
 /// A positive count from `name`, capped at [`MAX_RESULTS`]; `default` when absent.
-pub(super) fn count(
+pub(crate) fn count(
     p: &HashMap<String, String>,
     name: &str,
     default: u64,
@@ -40,7 +40,7 @@ pub(super) fn count(
 }
 
 /// An offset (0 when absent).
-pub(super) fn offset(p: &HashMap<String, String>) -> Result<u64, ApiError> {
+pub(crate) fn offset(p: &HashMap<String, String>) -> Result<u64, ApiError> {
     match p.get("offset").map(|v| v.trim()) {
         None | Some("") => Ok(0),
         Some(v) => v
@@ -61,7 +61,7 @@ fn rome(code: &str) -> Result<String, ApiError> {
 
 /// A page of items with what the next page needs.
 #[derive(Debug, Serialize)]
-pub(super) struct PageOf<T> {
+pub(crate) struct PageOf<T> {
     pub items: Vec<T>,
     pub limit: u64,
     pub offset: u64,
@@ -82,7 +82,7 @@ impl<T> PageOf<T> {
     }
 }
 
-pub(super) fn to_json(v: impl Serialize) -> Answer {
+pub(crate) fn to_json(v: impl Serialize) -> Answer {
     serde_json::to_value(v)
         .map(Json)
         .map_err(|e| ApiError::from(anyhow::Error::from(e)))
@@ -155,12 +155,12 @@ fn paris_communes() -> Vec<String> {
 }
 
 /// A text parameter, trimmed; `None` when absent or blank.
-fn text<'a>(p: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+pub(crate) fn text<'a>(p: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
     p.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
 /// Parameters this route does not know are refused, so a typo is not silently ignored.
-fn known(p: &HashMap<String, String>, names: &[&str]) -> Result<(), ApiError> {
+pub(crate) fn known(p: &HashMap<String, String>, names: &[&str]) -> Result<(), ApiError> {
     match p.keys().find(|k| !names.contains(&k.as_str())) {
         None => Ok(()),
         Some(k) => Err(ApiError::bad(format!(
