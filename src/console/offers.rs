@@ -477,7 +477,7 @@ fn fields(o: &OfferDetail) -> Markup {
             dt { "salary" } dd { (t(&o.salaire_libelle)) }
             dt { "working time" } dd { (t(&o.duree_travail_libelle)) }
             dt { "work-study" } dd { (n(o.alternance.map(|a| if a { "yes" } else { "no" }.to_owned()))) }
-            dt { "positions" } dd { (n(o.nombre_postes.map(|v| count(v)))) }
+            dt { "positions" } dd { (n(o.nombre_postes.map(count))) }
             dt { "qualification" } dd.mono { (t(&o.qualification_code)) }
             dt { "sector" } dd { (t(&o.secteur_activite)) " " (t(&o.secteur_activite_libelle)) }
             dt { "upstream page" } dd { (origin(o.origine_url.as_deref())) }

@@ -11,7 +11,6 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde_json::Value;
 use url::form_urlencoded::byte_serialize;
 
 use super::{Console, fill_hostile};
@@ -234,7 +233,7 @@ async fn the_offer_list_searches_filters_pages_and_charts(db: TestDb) {
             .as_array()
             .expect("items")
             .iter()
-            .any(|i| i["id"] == Value::from(first.id.as_str())),
+            .any(|i| i["id"] == first.id.as_str()),
         "{json}"
     );
     console.shutdown().await;
