@@ -265,13 +265,18 @@ async fn list_page(State(st): State<Arc<AppState>>, Query(p): Params) -> PageRes
 }
 
 fn filters_form(s: &Search, contracts: &[ValueCount]) -> Markup {
-    let options: Vec<(String, String)> = contracts
+    let mut options: Vec<(String, String)> = contracts
         .iter()
         .filter_map(|c| {
             let v = c.value.clone()?;
             Some((v.clone(), format!("{v} ({})", count(c.offers))))
         })
         .collect();
+    // A code no offer has stays chosen, so the form shows the filter applied.
+    let chosen = s.echoed("contract");
+    if !chosen.is_empty() && !options.iter().any(|(v, _)| v == chosen) {
+        options.push((chosen.to_owned(), format!("{chosen} (0)")));
+    }
     html! {
         form.filters method="get" action="/offers" role="search" {
             (layout::input("q", "Words", s.echoed("q"), "boulanger, développeur java"))
@@ -305,10 +310,14 @@ fn offer_table(list: &OffersPage, s: &Search) -> Markup {
                 (layout::empty("No stored offer is in a place of that name.", html! {
                     "Try an INSEE code (" code { "75056" } ") or another spelling."
                 }))
+            } @else if list.total == 0 && s.echo.iter().any(|(_, v)| !v.is_empty()) {
+                (layout::empty("No offer matches these filters.", html! {
+                    "Loosen them, or " a href="/offers" { "see every offer" } "."
+                }))
             } @else if list.total == 0 {
-                (layout::empty("No offer matches.", html! {
+                (layout::empty("No offer is stored yet.", html! {
                     "Collect offers with " code { "sagasync france-travail collect" }
-                    " (or " code { "sagasync demo" } "), or loosen the filters."
+                    " (or " code { "sagasync demo" } ")."
                 }))
             } @else {
                 (layout::empty("No offer on this page.", html! { a href="/offers" { "Back to the first page." } }))
