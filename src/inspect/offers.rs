@@ -7,10 +7,10 @@
 use chrono::{DateTime, Utc};
 use entity::prelude::*;
 use entity::{job_offer, job_offer_skill};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -148,6 +148,148 @@ fn offer_query(filter: &OfferFilter) -> Select<JobOffer> {
         q = q.filter(job_offer::Column::TypeContrat.eq(c.to_uppercase()));
     }
     q
+}
+
+/// What the offers of a filter can be counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facet {
+    Departement,
+    /// Contract type code (`CDI`, `CDD`...).
+    Contract,
+}
+
+/// Offers sharing one value of a facet; `value` is null for offers without one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValueCount {
+    pub value: Option<String>,
+    pub offers: u64,
+}
+
+/// Offers of one ROME code, with its label (the greatest of its spellings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RomeCount {
+    pub rome_code: Option<String>,
+    pub rome_libelle: Option<String>,
+    pub offers: u64,
+}
+
+/// Offers created on one UTC day (`2026-12-03`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayCount {
+    pub day: String,
+    pub offers: u64,
+}
+
+fn offers_counted() -> Expr {
+    Expr::from(Func::count(Expr::col((
+        job_offer::Entity,
+        job_offer::Column::Id,
+    ))))
+}
+
+/// The offers `filter` selects, counted by `facet` in one GROUP BY, most offers first
+/// (then by value); `limit` and `offset` are ignored.
+pub async fn counts_by(
+    db: &DatabaseConnection,
+    filter: &OfferFilter,
+    facet: Facet,
+) -> Result<Vec<ValueCount>> {
+    let col = match facet {
+        Facet::Departement => job_offer::Column::Departement,
+        Facet::Contract => job_offer::Column::TypeContrat,
+    };
+    let rows: Vec<(Option<String>, i64)> = offer_query(filter)
+        .select_only()
+        .column(col)
+        .column_as(offers_counted(), "n")
+        .group_by(col)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts: Vec<ValueCount> = rows
+        .into_iter()
+        .map(|(value, n)| ValueCount {
+            value,
+            offers: u64::try_from(n).unwrap_or(0),
+        })
+        .collect();
+    counts.sort_by(|a, b| b.offers.cmp(&a.offers).then_with(|| a.value.cmp(&b.value)));
+    Ok(counts)
+}
+
+/// The ROME codes of the offers `filter` selects, most offers first (then by code),
+/// `filter.limit` of them from `filter.offset` (the ordering is done by the database).
+pub async fn rome_codes(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec<RomeCount>> {
+    let rows: Vec<(Option<String>, Option<String>, i64)> = offer_query(filter)
+        .select_only()
+        .column(job_offer::Column::RomeCode)
+        .column_as(
+            Expr::from(Func::max(Expr::col(job_offer::Column::RomeLibelle))),
+            "rome_libelle",
+        )
+        .column_as(offers_counted(), "n")
+        .group_by(job_offer::Column::RomeCode)
+        .order_by_desc(offers_counted())
+        .order_by_asc(job_offer::Column::RomeCode)
+        .limit(Ord::min(filter.limit, MAX_LIMIT))
+        .offset(filter.offset)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(rome_code, rome_libelle, n)| RomeCount {
+            rome_code,
+            rome_libelle,
+            offers: u64::try_from(n).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// How many distinct ROME codes the offers `filter` selects have (offers without one
+/// not counted).
+pub async fn rome_code_count(db: &DatabaseConnection, filter: &OfferFilter) -> Result<u64> {
+    let n: Option<i64> = offer_query(filter)
+        .select_only()
+        .column_as(
+            Expr::from(Func::count_distinct(Expr::col(job_offer::Column::RomeCode))),
+            "n",
+        )
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+}
+
+/// The offers `filter` selects, counted by UTC day of `date_creation` in one GROUP BY,
+/// oldest first; undated offers are left out (`total - sum` of them).
+pub async fn per_day(db: &DatabaseConnection, filter: &OfferFilter) -> Result<Vec<DayCount>> {
+    // The day as `YYYY-MM-DD` text on each backend (SQLite stores instants as text).
+    let day = match db.get_database_backend() {
+        DbBackend::Postgres => "to_char(date_creation AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        DbBackend::MySql => "DATE_FORMAT(date_creation, '%Y-%m-%d')",
+        _ => "substr(date_creation, 1, 10)",
+    };
+    let rows: Vec<(Option<String>, i64)> = offer_query(filter)
+        .select_only()
+        .column_as(Expr::cust(day), "day")
+        .column_as(offers_counted(), "n")
+        .filter(job_offer::Column::DateCreation.is_not_null())
+        .group_by(Expr::cust(day))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut days: Vec<DayCount> = rows
+        .into_iter()
+        .filter_map(|(day, n)| {
+            Some(DayCount {
+                day: day?,
+                offers: u64::try_from(n).ok()?,
+            })
+        })
+        .collect();
+    days.sort_by(|a, b| a.day.cmp(&b.day));
+    Ok(days)
 }
 
 /// An INSEE commune code: 5 characters, digits, Corsica's `2A`/`2B` in front (`75056`,

@@ -264,6 +264,7 @@ async fn every_documented_output_has_exactly_the_documented_fields(db: TestDb) {
     )
     .await;
     check("match-skills", &matched);
+    console_offers_and_jobs(&db, &check).await;
     check("keys list", &ok_json(&db, &["keys", "list"]).await);
     check("check", &json_of(sagasync(&db), &["check"]).await);
 
@@ -452,6 +453,40 @@ async fn bench(db: &TestDb) -> Value {
         "--sqlite-only",
     ]);
     json_of(cmd, &[]).await
+}
+
+/// The JSON of the console's offers and jobs pages (`/api/offers`, `/api/offers/stats`,
+/// `/api/offers/{id}`, `/api/rome`).
+async fn console_offers_and_jobs(db: &TestDb, check: &impl Fn(&'static str, &Value)) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().expect("an address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(sagasync::serve::serve(db.open().await, listener, async {
+        let _ = stopped.await;
+    }));
+    let http = sagasync::http::client().expect("an HTTP client");
+    let get = |path: &str| {
+        let r = http.get(format!("{base}{path}")).send();
+        async move {
+            let r = r.await.expect("the server answers");
+            r.json::<Value>().await.expect("a JSON answer")
+        }
+    };
+    let offers = get("/api/offers?limit=2").await;
+    assert!(offers.get("next_offset").is_some(), "{offers}");
+    check("GET /api/offers", &offers);
+    check("offers search", &offers["items"]);
+    check("GET /api/offers/stats", &get("/api/offers/stats").await);
+    let id = offers["items"][0]["id"].as_str().expect("an id");
+    let offer = get(&format!("/api/offers/{id}")).await;
+    check("offers show", &offer);
+    let rome = get("/api/rome?limit=2").await;
+    assert!(rome.get("next_offset").is_some(), "{rome}");
+    check("GET /api/rome", &rome);
+    let _ = stop.send(());
+    let _ = task.await;
 }
 
 on_every_backend!(every_documented_output_has_exactly_the_documented_fields);
