@@ -79,13 +79,7 @@ pub fn bars(caption: &str, marks: &[Mark]) -> Markup {
                             text.label x=(LABEL_WIDTH - 8.0) y=(y + 15.0) text-anchor="end" {
                                 (shorten(&m.label, LABEL_CHARS))
                             }
-                            @if let Some(href) = &m.href {
-                                a href=(href) {
-                                    rect.bar x=(LABEL_WIDTH) y=(y + 3.0) width=(w) height=(ROW - 6.0) rx="2" {}
-                                }
-                            } @else {
-                                rect.bar x=(LABEL_WIDTH) y=(y + 3.0) width=(w) height=(ROW - 6.0) rx="2" {}
-                            }
+                            (bar(m, LABEL_WIDTH, y + 3.0, w, ROW - 6.0))
                             text.value x=(LABEL_WIDTH + w + 6.0) y=(y + 15.0) { (m.shown) }
                         }
                     }
@@ -127,13 +121,7 @@ pub fn columns(caption: &str, marks: &[Mark], ticks: usize) -> Markup {
                         @let x = left + step * i as f64;
                         g.mark {
                             title { (m.label) ": " (m.shown) }
-                            @if let Some(href) = &m.href {
-                                a href=(href) {
-                                    rect.bar x=(x + gap / 2.0) y=(PLOT_HEIGHT - h) width=((step - gap).max(1.0)) height=(h) {}
-                                }
-                            } @else {
-                                rect.bar x=(x + gap / 2.0) y=(PLOT_HEIGHT - h) width=((step - gap).max(1.0)) height=(h) {}
-                            }
+                            (bar(m, x + gap / 2.0, PLOT_HEIGHT - h, (step - gap).max(1.0), h))
                             @if i % every == 0 {
                                 text.tick x=(x + step / 2.0) y=(PLOT_HEIGHT + 15.0) text-anchor="middle" {
                                     (shorten(m.tick.as_deref().unwrap_or(&m.label), 10))
@@ -145,6 +133,15 @@ pub fn columns(caption: &str, marks: &[Mark], ticks: usize) -> Markup {
             }
             (data_table(caption, marks))
         }
+    }
+}
+
+/// A mark's rectangle, linked when the mark leads somewhere.
+fn bar(m: &Mark, x: f64, y: f64, width: f64, height: f64) -> Markup {
+    let rect = html! { rect.bar x=(x) y=(y) width=(width) height=(height) rx="2" {} };
+    match &m.href {
+        Some(href) => html! { a href=(href) { (rect) } },
+        None => rect,
     }
 }
 

@@ -141,6 +141,29 @@ pub fn or_dash(v: Option<&str>) -> Markup {
     }
 }
 
+/// `u` as an http or https URL, or `None` (a `javascript:` or `data:` address, a
+/// relative one, text that is no address).
+pub fn web_url(u: &str) -> Option<String> {
+    let url = url::Url::parse(u.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// An address that came from upstream: a link (that tells the other site nothing) when
+/// it is a web address, else text saying it is not one; a dash when absent.
+pub fn external_link(url: Option<&str>) -> Markup {
+    match url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => or_dash(None),
+        Some(u) => match web_url(u) {
+            Some(href) => html! {
+                a.mono href=(href) rel="noopener noreferrer nofollow" { (super::chart::shorten(u, 80)) }
+            },
+            None => {
+                html! { span.mono { (super::chart::shorten(u, 80)) } " " span.muted { "(not a web address)" } }
+            }
+        },
+    }
+}
+
 /// What a page says when a list is empty, with what would fill it.
 pub fn empty(what: &str, hint: Markup) -> Markup {
     html! {
@@ -267,6 +290,25 @@ mod tests {
         );
         let last = pager("/products", &params, 40, 20, 5, Some(45)).into_string();
         assert!(!last.contains("Next"), "{last}");
+    }
+
+    #[test]
+    fn only_web_addresses_become_links() {
+        assert_eq!(
+            web_url("https://candidat.francetravail.fr/offres/1").as_deref(),
+            Some("https://candidat.francetravail.fr/offres/1")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil",
+            "offres/1",
+        ] {
+            assert_eq!(web_url(bad), None, "{bad}");
+            let html = external_link(Some(bad)).into_string();
+            assert!(!html.contains("href"), "{html}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use serde::Serialize;
 
 use super::chart::{self, Mark};
-use super::layout::{self, Nav, count, instant, maybe_instant, or_dash};
+use super::layout::{self, Nav, count, external_link, instant, maybe_instant, or_dash};
 use super::{PageError, PageResult};
 use crate::inspect::offers::{
     self, DayCount, Facet, MAX_LIMIT, OfferDetail, OfferFilter, OfferRow, RomeCount, ValueCount,
@@ -489,7 +489,7 @@ fn fields(o: &OfferDetail) -> Markup {
             dt { "positions" } dd { (n(o.nombre_postes.map(count))) }
             dt { "qualification" } dd.mono { (t(&o.qualification_code)) }
             dt { "sector" } dd { (t(&o.secteur_activite)) " " (t(&o.secteur_activite_libelle)) }
-            dt { "upstream page" } dd { (origin(o.origine_url.as_deref())) }
+            dt { "upstream page" } dd { (external_link(o.origine_url.as_deref())) }
             dt { "created" } dd { (maybe_instant(o.date_creation.as_ref().map(|t| &t.0))) }
             dt { "updated" } dd { (maybe_instant(o.date_actualisation.as_ref().map(|t| &t.0))) }
             dt { "first seen" } dd { (instant(&o.first_seen_at)) }
@@ -527,25 +527,6 @@ fn skills(o: &OfferDetail) -> Markup {
     }
 }
 
-/// The upstream page: a link only when it is an http(s) URL, text otherwise.
-fn origin(url: Option<&str>) -> Markup {
-    match url.map(str::trim).filter(|u| !u.is_empty()) {
-        None => or_dash(None),
-        Some(u) => match web_url(u) {
-            Some(href) => html! {
-                a href=(href) rel="noopener noreferrer nofollow" { (chart::shorten(u, 80)) }
-            },
-            None => html! { span.mono { (u) } " " span.muted { "(not a web address)" } },
-        },
-    }
-}
-
-/// `u` as an http or https URL, or `None`.
-fn web_url(u: &str) -> Option<String> {
-    let url = url::Url::parse(u).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
-}
-
 /// A ROME code linked to its page.
 fn rome_link(code: Option<&str>) -> Markup {
     match code {
@@ -574,25 +555,6 @@ pub(super) fn url_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_web_addresses_become_links() {
-        assert_eq!(
-            web_url("https://candidat.francetravail.fr/offres/1").as_deref(),
-            Some("https://candidat.francetravail.fr/offres/1")
-        );
-        for bad in [
-            "javascript:alert(1)",
-            " JavaScript:alert(1)",
-            "data:text/html,x",
-            "//evil",
-            "offres/1",
-        ] {
-            assert_eq!(web_url(bad), None, "{bad}");
-            let html = origin(Some(bad)).into_string();
-            assert!(!html.contains("href"), "{html}");
-        }
-    }
 
     #[test]
     fn offer_ids_are_one_path_segment() {

@@ -10,7 +10,6 @@ use maud::{Markup, html};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use super::super::chart;
 use super::super::layout::{self, Nav, count, empty, instant, maybe_instant, or_dash, status};
 use super::super::{PageError, PageResult};
 use super::{Params, money, products_of, yes_no};
@@ -164,11 +163,7 @@ fn product_fields(p: &ProductDetail) -> Markup {
                 @if images.is_empty() { span.muted { "none" } }
                 @for (i, url) in images.iter().enumerate() {
                     @if i > 0 { br; }
-                    @if url.starts_with("https://") || url.starts_with("http://") {
-                        a.mono href=(url) rel="noreferrer noopener" { (chart::shorten(url, 80)) }
-                    } @else {
-                        span.mono { (chart::shorten(url, 80)) }
-                    }
+                    (layout::external_link(Some(url)))
                 }
             }
             dt { "created" } dd { (instant(&p.created_at)) }
