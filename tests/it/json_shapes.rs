@@ -371,15 +371,8 @@ async fn api(
     rome: &str,
     skill: &str,
 ) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(sagasync::serve::serve(db.open().await, listener, async {
-        let _ = stopped.await;
-    }));
-    let http = sagasync::http::client().expect("an HTTP client");
+    let server = crate::console::Console::start(db).await;
+    let (base, http) = (server.base.clone(), server.http.clone());
     let get = |path: String| {
         let http = http.clone();
         let url = format!("{base}{path}");
@@ -429,8 +422,7 @@ async fn api(
         &get("/api/overview".into()).await,
     );
 
-    let _ = stop.send(());
-    let _ = task.await;
+    server.shutdown().await;
 }
 
 /// A tiny `sagasync bench` (SQLite only, every phase but the distant ones).
@@ -458,15 +450,8 @@ async fn bench(db: &TestDb) -> Value {
 /// The JSON of the console's offers and jobs pages (`/api/offers`, `/api/offers/stats`,
 /// `/api/offers/{id}`, `/api/rome`).
 async fn console_offers_and_jobs(db: &TestDb, check: &impl Fn(&'static str, &Value)) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let base = format!("http://{}", listener.local_addr().expect("an address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(sagasync::serve::serve(db.open().await, listener, async {
-        let _ = stopped.await;
-    }));
-    let http = sagasync::http::client().expect("an HTTP client");
+    let server = crate::console::Console::start(db).await;
+    let (base, http) = (server.base.clone(), server.http.clone());
     let get = |path: &str| {
         let r = http.get(format!("{base}{path}")).send();
         async move {
@@ -485,8 +470,7 @@ async fn console_offers_and_jobs(db: &TestDb, check: &impl Fn(&'static str, &Val
     let rome = get("/api/rome?limit=2").await;
     assert!(rome.get("next_offset").is_some(), "{rome}");
     check("GET /api/rome", &rome);
-    let _ = stop.send(());
-    let _ = task.await;
+    server.shutdown().await;
 }
 
 on_every_backend!(every_documented_output_has_exactly_the_documented_fields);

@@ -4,50 +4,36 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::time::Duration;
 
 use entity::prelude::*;
 use entity::{job_offer, sync_run};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
+use crate::console::Console;
 use crate::helpers::{Backend, TestDb, run_on, sagasync, stderr};
 use crate::inspect::offers::newest_first;
 use crate::inspect::{OFFERS, PRODUCTS, fill};
 use crate::on_every_backend;
 
-/// The API on a random port, stopped (gracefully) by `stop`.
+/// The API on a random port (the console's fixture), answering JSON.
 struct Api {
-    base: String,
-    http: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    server: Console,
 }
 
 impl Api {
     async fn start(db: &TestDb) -> Api {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port");
-        let base = format!("http://{}", listener.local_addr().expect("an address"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let conn = db.open().await;
-        let task = tokio::spawn(sagasync::serve::serve(conn, listener, async {
-            let _ = stopped.await;
-        }));
         Api {
-            base,
-            http: sagasync::http::client().expect("an HTTP client"),
-            stop: Some(stop),
-            task: Some(task),
+            server: Console::start(db).await,
         }
     }
 
     /// `GET path`: status and JSON body.
     async fn get(&self, path: &str) -> (u16, Value) {
         let r = self
+            .server
             .http
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", self.server.base))
             .send()
             .await
             .expect("the server answers");
@@ -57,8 +43,9 @@ impl Api {
     /// `POST path` with `body`: status and JSON body.
     async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
         let r = self
+            .server
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.server.base))
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -98,16 +85,8 @@ impl Api {
         assert_error(path, got, &v, status, says);
     }
 
-    async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let task = self.task.take().expect("running");
-        let done = tokio::time::timeout(Duration::from_secs(10), task)
-            .await
-            .expect("the server stops when told")
-            .expect("the server task");
-        done.expect("a clean stop");
+    async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 

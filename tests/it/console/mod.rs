@@ -121,7 +121,7 @@ pub struct Answer {
 /// `shutdown`.
 pub struct Console {
     pub base: String,
-    http: reqwest::Client,
+    pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
