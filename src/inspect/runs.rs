@@ -1,9 +1,11 @@
 //! `runs list|show`: the rows of `sync_runs`, newest first, and one run with its
 //! recorded item errors.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use entity::prelude::*;
-use entity::{sync_error, sync_run};
+use entity::{external_product, sync_error, sync_run};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -166,7 +168,21 @@ pub async fn recent_errors(db: &DatabaseConnection, limit: u64) -> Result<Vec<Re
 
 /// Runs newest first (by id: ids grow with start times).
 pub async fn list(db: &DatabaseConnection, filter: &RunFilter) -> Result<Vec<RunRow>> {
-    let runs = run_query(filter)
+    list_of_kind(db, filter, None).await
+}
+
+/// How many runs `filter` selects, whatever its limit and offset.
+pub async fn count(db: &DatabaseConnection, filter: &RunFilter) -> Result<u64> {
+    count_of_kind(db, filter, None).await
+}
+
+/// `list`, and only the runs of `kind` (`products`, `users`...) when it is given.
+pub async fn list_of_kind(
+    db: &DatabaseConnection,
+    filter: &RunFilter,
+    kind: Option<&str>,
+) -> Result<Vec<RunRow>> {
+    let runs = run_query(filter, kind)
         .order_by_desc(sync_run::Column::Id)
         .limit(filter.limit)
         .offset(filter.offset)
@@ -175,13 +191,29 @@ pub async fn list(db: &DatabaseConnection, filter: &RunFilter) -> Result<Vec<Run
     Ok(runs.into_iter().map(RunRow::from).collect())
 }
 
-/// How many runs `filter` selects, whatever its limit and offset.
-pub async fn count(db: &DatabaseConnection, filter: &RunFilter) -> Result<u64> {
-    Ok(run_query(filter).count(db).await?)
+/// `count`, and only the runs of `kind` when it is given.
+pub async fn count_of_kind(
+    db: &DatabaseConnection,
+    filter: &RunFilter,
+    kind: Option<&str>,
+) -> Result<u64> {
+    Ok(run_query(filter, kind).count(db).await?)
 }
 
-/// The runs `filter` selects, without order, limit or offset.
-fn run_query(filter: &RunFilter) -> sea_orm::Select<SyncRun> {
+/// The kinds runs were recorded with (`categories`, `products`, ...), sorted.
+pub async fn kinds(db: &DatabaseConnection) -> Result<Vec<String>> {
+    Ok(SyncRun::find()
+        .select_only()
+        .column(sync_run::Column::Kind)
+        .distinct()
+        .order_by_asc(sync_run::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The runs `filter` (and `kind`) selects, without order, limit or offset.
+fn run_query(filter: &RunFilter, kind: Option<&str>) -> sea_orm::Select<SyncRun> {
     let mut query = SyncRun::find();
     if let Some(source) = filter.source {
         query = query.filter(sync_run::Column::Source.eq(source));
@@ -189,19 +221,57 @@ fn run_query(filter: &RunFilter) -> sea_orm::Select<SyncRun> {
     if let Some(status) = filter.status {
         query = query.filter(sync_run::Column::Status.eq(status));
     }
+    if let Some(kind) = kind {
+        query = query.filter(sync_run::Column::Kind.eq(kind));
+    }
     query
 }
 
-/// One run, or `None` when there is no run with that id.
+/// What `sync_errors` messages of warnings start with (`run::save_issues` writes it):
+/// a warning is an item stored with a reservation, an error one not stored.
+pub const WARNING_PREFIX: &str = "warning: ";
+
+/// Which of a run's recorded issues: all, only errors, or only warnings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Issues {
+    #[default]
+    All,
+    Errors,
+    Warnings,
+}
+
+impl Issues {
+    /// The issue of `message`: `Warnings` for a warning, `Errors` for an error.
+    pub fn of(message: &str) -> Issues {
+        if message.starts_with(WARNING_PREFIX) {
+            Issues::Warnings
+        } else {
+            Issues::Errors
+        }
+    }
+}
+
+/// One run, or `None` when there is no run with that id; with its first
+/// `ERRORS_SHOWN` item errors.
 pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<RunDetail>> {
+    get_page(db, id, Issues::All, ERRORS_SHOWN, 0).await
+}
+
+/// One run, or `None` when there is no run with that id; `item_errors` holds the
+/// page of its issues `which`, `limit` and `offset` select (`errors_recorded` counts
+/// them all).
+pub async fn get_page(
+    db: &DatabaseConnection,
+    id: i32,
+    which: Issues,
+    limit: u64,
+    offset: u64,
+) -> Result<Option<RunDetail>> {
     let Some(run) = SyncRun::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let errors_recorded = SyncError::find()
-        .filter(sync_error::Column::RunId.eq(id))
-        .count(db)
-        .await?;
-    let item_errors = errors(db, id, ERRORS_SHOWN, 0).await?;
+    let errors_recorded = count_issues(db, id, Issues::All).await?;
+    let item_errors = issues(db, id, which, limit, offset).await?;
     let message = run.message.clone();
     let options = run.options.clone();
     let run = RunRow::from(run);
@@ -215,19 +285,77 @@ pub async fn get(db: &DatabaseConnection, id: i32) -> Result<Option<RunDetail>> 
     }))
 }
 
-/// A run's item errors in the order they were recorded.
+/// A run's item errors (warnings included) in the order they were recorded.
 pub async fn errors(
     db: &DatabaseConnection,
     run_id: i32,
     limit: u64,
     offset: u64,
 ) -> Result<Vec<ItemError>> {
-    let rows = SyncError::find()
-        .filter(sync_error::Column::RunId.eq(run_id))
+    issues(db, run_id, Issues::All, limit, offset).await
+}
+
+/// A run's recorded issues `which` selects, in the order they were recorded.
+pub async fn issues(
+    db: &DatabaseConnection,
+    run_id: i32,
+    which: Issues,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<ItemError>> {
+    let rows = issue_query(run_id, which)
         .order_by_asc(sync_error::Column::Id)
         .limit(limit)
         .offset(offset)
         .all(db)
         .await?;
     Ok(rows.into_iter().map(ItemError::from).collect())
+}
+
+/// How many issues `which` selects among a run's.
+pub async fn count_issues(db: &DatabaseConnection, run_id: i32, which: Issues) -> Result<u64> {
+    Ok(issue_query(run_id, which).count(db).await?)
+}
+
+/// A run's issues `which` selects, without order, limit or offset.
+fn issue_query(run_id: i32, which: Issues) -> sea_orm::Select<SyncError> {
+    let query = SyncError::find().filter(sync_error::Column::RunId.eq(run_id));
+    // The prefix holds no LIKE wildcard, so it needs no escape.
+    let warning = format!("{WARNING_PREFIX}%");
+    match which {
+        Issues::All => query,
+        Issues::Errors => query.filter(sync_error::Column::Message.not_like(warning)),
+        Issues::Warnings => query.filter(sync_error::Column::Message.like(warning)),
+    }
+}
+
+/// The local ids of the B2B products whose upstream ids are among `external_ids`
+/// (ids that are not numbers, or not stored, are left out): a run's item errors
+/// link to their products through it.
+pub async fn local_products<'a>(
+    db: &DatabaseConnection,
+    external_ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, i32>> {
+    let asked: Vec<(&str, i64)> = external_ids
+        .into_iter()
+        .filter_map(|s| Some((s, s.trim().parse().ok()?)))
+        .collect();
+    if asked.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: HashSet<i64> = asked.iter().map(|(_, id)| *id).collect();
+    let local: HashMap<i64, i32> = ExternalProduct::find()
+        .select_only()
+        .column(external_product::Column::ExternalId)
+        .column(external_product::Column::ProductId)
+        .filter(external_product::Column::ExternalId.is_in(ids))
+        .into_tuple::<(i64, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(asked
+        .into_iter()
+        .filter_map(|(s, id)| Some((s.to_owned(), *local.get(&id)?)))
+        .collect())
 }
