@@ -16,11 +16,12 @@ use serde::Serialize;
 
 use super::chart::{self, Mark};
 use super::layout::{self, Nav, count, instant, or_dash};
-use super::runs::{PAGE_ROWS, known, paging, path_id};
+use super::runs::{PAGE_ROWS, paging, path_id};
 use super::{PageError, PageResult};
 use crate::inspect::cerema::{
     self, Breakdown, StructureDetail, StructureFilter, StructureRow, UserFilter, UserRow,
 };
+use crate::serve::routes::{PageOf, known};
 use crate::serve::{ApiError, AppState, DEFAULT_RESULTS};
 
 /// Départements charted as bars (the most structures first); the table lists them all.
@@ -40,35 +41,11 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 type Params = Query<HashMap<String, String>>;
 
-/// A page of rows, as `/api/runs` answers one.
-#[derive(Debug, Serialize)]
-pub struct Paged<T> {
-    pub items: Vec<T>,
-    pub limit: u64,
-    pub offset: u64,
-    /// The `offset` of the next page; absent on the last.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_offset: Option<u64>,
-}
-
-impl<T> Paged<T> {
-    /// A page of `total` rows.
-    fn new(items: Vec<T>, limit: u64, offset: u64, total: u64) -> Self {
-        let next_offset = (offset + (items.len() as u64) < total).then_some(offset + limit);
-        Paged {
-            items,
-            limit,
-            offset,
-            next_offset,
-        }
-    }
-}
-
 /// One structure and a page of its users.
 #[derive(Debug, Serialize)]
 pub struct StructurePage {
     pub structure: StructureDetail,
-    pub users: Paged<UserRow>,
+    pub users: PageOf<UserRow>,
 }
 
 /// The link to the structures of a département or of a type.
@@ -261,10 +238,10 @@ impl ListFilters {
 async fn structures_json(
     State(s): State<Arc<AppState>>,
     Query(p): Params,
-) -> Result<Json<Paged<StructureRow>>, ApiError> {
+) -> Result<Json<PageOf<StructureRow>>, ApiError> {
     let f = ListFilters::read(&p, DEFAULT_RESULTS)?;
     let (rows, total) = f.rows(&s.db).await?;
-    Ok(Json(Paged::new(
+    Ok(Json(PageOf::of_total(
         rows,
         f.filter.limit,
         f.filter.offset,
@@ -409,7 +386,7 @@ async fn structure_of(
     Ok((
         StructurePage {
             structure,
-            users: Paged::new(users, limit, offset, total),
+            users: PageOf::of_total(users, limit, offset, total),
         },
         filter,
         total,
@@ -569,10 +546,10 @@ mod tests {
 
     #[test]
     fn a_page_has_a_next_offset_until_the_total() {
-        assert_eq!(Paged::new(vec![1, 2], 2, 0, 5).next_offset, Some(2));
-        assert_eq!(Paged::new(vec![5], 2, 4, 5).next_offset, None);
-        assert_eq!(Paged::new(vec![3, 4], 2, 2, 4).next_offset, None);
-        assert_eq!(Paged::<u8>::new(vec![], 2, 10, 5).next_offset, None);
+        assert_eq!(PageOf::of_total(vec![1, 2], 2, 0, 5).next_offset, Some(2));
+        assert_eq!(PageOf::of_total(vec![5], 2, 4, 5).next_offset, None);
+        assert_eq!(PageOf::of_total(vec![3, 4], 2, 2, 4).next_offset, None);
+        assert_eq!(PageOf::<u8>::of_total(vec![], 2, 10, 5).next_offset, None);
     }
 
     #[test]

@@ -343,7 +343,9 @@ async fn match_page(
         };
         (status, layout::page("Match your skills", Nav::Jobs, body)).into_response()
     };
-    if form.rome.is_empty() && form.skills.trim().is_empty() {
+    // No skills asked for yet (the form alone, or a job's link with its code filled
+    // in): the form, nothing to complain about.
+    if !p.contains_key("skills") || form.rome.is_empty() && form.skills.trim().is_empty() {
         return Ok(answer(StatusCode::OK, None, None));
     }
     let bad = |msg: String| Ok(answer(StatusCode::BAD_REQUEST, Some(msg), None));

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::PageResult;
 use super::chart::{self, Mark};
 use super::layout::{self, Nav, count, duration, instant, or_dash, rate, status};
+use super::runs::source_name;
 use crate::inspect::db::{self, TableRows};
 use crate::inspect::runs::{self, RecentError, RunFilter, RunRow};
 use crate::serve::{ApiError, AppState};
@@ -153,15 +154,6 @@ fn backend_name(key: &str) -> &'static str {
         "postgres" => "PostgreSQL",
         "mysql" => "MySQL/MariaDB",
         _ => "SQLite",
-    }
-}
-
-fn source_name(key: &str) -> &'static str {
-    match key {
-        "b2b" => "B2B catalog",
-        "cerema" => "Cerema",
-        "france_travail" => "France Travail",
-        _ => "other",
     }
 }
 

@@ -19,7 +19,8 @@ use serde_json::Value;
 use super::layout::{self, Nav, count, duration, instant, maybe_instant, or_dash, rate, status};
 use super::{PageError, PageResult};
 use crate::inspect::runs::{self, Issues, ItemError, RunDetail, RunFilter, RunRow};
-use crate::serve::{ApiError, AppState, DEFAULT_RESULTS, MAX_RESULTS};
+use crate::serve::routes::{self, enum_param, known};
+use crate::serve::{ApiError, AppState, DEFAULT_RESULTS};
 
 /// Rows a page of the console shows when `limit` is not given.
 pub(super) const PAGE_ROWS: u64 = 50;
@@ -33,38 +34,9 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 type Params = Query<HashMap<String, String>>;
 
-/// Parameters a route does not take are refused, naming the first.
-pub(super) fn known(p: &HashMap<String, String>, names: &[&str]) -> Result<(), ApiError> {
-    let Some(k) = p.keys().find(|k| !names.contains(&k.as_str())) else {
-        return Ok(());
-    };
-    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    Err(ApiError::bad(format!(
-        "unknown parameter `{k}` (this page takes {})",
-        names.join(", ")
-    )))
-}
-
 /// `limit` (from 1, at most `MAX_RESULTS`; `default` when absent) and `offset`.
 pub(super) fn paging(p: &HashMap<String, String>, default: u64) -> Result<(u64, u64), ApiError> {
-    let limit = match layout::param(p, "limit").as_str() {
-        "" => default,
-        v => match v.parse::<u64>() {
-            Ok(n) if n >= 1 => n.min(MAX_RESULTS),
-            _ => {
-                return Err(ApiError::bad(format!(
-                    "`limit` must be a whole number from 1 (at most {MAX_RESULTS} are shown), not {v:?}"
-                )));
-            }
-        },
-    };
-    let offset = match layout::param(p, "offset").as_str() {
-        "" => 0,
-        v => v
-            .parse::<u64>()
-            .map_err(|_| ApiError::bad(format!("`offset` must be a whole number, not {v:?}")))?,
-    };
-    Ok((limit, offset))
+    Ok((routes::count(p, "limit", default)?, routes::offset(p)?))
 }
 
 /// An id from the path: a positive whole number, or a 400 naming `what`.
@@ -78,25 +50,6 @@ pub(super) fn path_id<T: std::str::FromStr + PartialOrd + Default>(
             "{what} must be a positive whole number, not {raw:?}"
         ))),
     }
-}
-
-/// An enumeration parameter read through the entity's own string values, with the
-/// values it may take.
-fn choice<E: ActiveEnum<Value = String> + Iterable>(
-    p: &HashMap<String, String>,
-    name: &str,
-) -> Result<Option<E>, ApiError> {
-    let v = layout::param(p, name);
-    if v.is_empty() {
-        return Ok(None);
-    }
-    E::try_from_value(&v.to_lowercase()).map(Some).map_err(|_| {
-        let allowed: Vec<String> = E::iter().map(|e| e.to_value()).collect();
-        ApiError::bad(format!(
-            "`{name}` must be one of {}, not {v:?}",
-            allowed.join(", ")
-        ))
-    })
 }
 
 /// `show`: all of a run's issues, its errors or its warnings.
@@ -133,8 +86,8 @@ impl ListFilters {
         let (limit, offset) = paging(p, PAGE_ROWS)?;
         Ok(ListFilters {
             filter: RunFilter {
-                source: choice::<Source>(p, "source")?,
-                status: choice::<RunStatus>(p, "status")?,
+                source: enum_param::<Source>(p, "source")?,
+                status: enum_param::<RunStatus>(p, "status")?,
                 limit,
                 offset,
             },
@@ -513,6 +466,7 @@ fn show_value(which: Issues) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::MAX_RESULTS;
 
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs
@@ -568,11 +522,11 @@ mod tests {
             assert!(path_id::<i32>(raw, "an id").is_err(), "{raw}");
         }
         assert!(
-            choice::<RunStatus>(&params(&[("status", "Failed")]), "status")
+            enum_param::<RunStatus>(&params(&[("status", "Failed")]), "status")
                 .is_ok_and(|s| s == Some(RunStatus::Failed))
         );
         assert!(
-            choice::<RunStatus>(&params(&[("status", "done")]), "status")
+            enum_param::<RunStatus>(&params(&[("status", "done")]), "status")
                 .is_err_and(|e| e.1.contains("running, succeeded, failed, interrupted"))
         );
         assert_eq!(

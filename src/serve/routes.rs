@@ -71,8 +71,21 @@ pub(crate) struct PageOf<T> {
 }
 
 impl<T> PageOf<T> {
+    /// A page of a list whose length is not known: there is a next page while the
+    /// page is full.
     pub fn new(items: Vec<T>, limit: u64, offset: u64) -> Self {
         let next_offset = (items.len() as u64 == limit).then_some(offset + limit);
+        PageOf {
+            items,
+            limit,
+            offset,
+            next_offset,
+        }
+    }
+
+    /// A page of a list of `total` rows.
+    pub fn of_total(items: Vec<T>, limit: u64, offset: u64, total: u64) -> Self {
+        let next_offset = (offset + (items.len() as u64) < total).then_some(offset + limit);
         PageOf {
             items,
             limit,
@@ -241,16 +254,19 @@ pub async fn paris_jobs(
 }
 
 /// An enumeration parameter read through the entity's own string values.
-pub(crate) fn enum_param<E: ActiveEnum<Value = String>>(
+pub(crate) fn enum_param<E: ActiveEnum<Value = String> + sea_orm::Iterable>(
     p: &HashMap<String, String>,
     name: &str,
-    allowed: &str,
 ) -> Result<Option<E>, ApiError> {
     match text(p, name) {
         None => Ok(None),
-        Some(v) => E::try_from_value(&v.to_lowercase())
-            .map(Some)
-            .map_err(|_| ApiError::bad(format!("`{name}` must be one of {allowed}, not {v:?}"))),
+        Some(v) => E::try_from_value(&v.to_lowercase()).map(Some).map_err(|_| {
+            let allowed: Vec<String> = E::iter().map(|e| e.to_value()).collect();
+            ApiError::bad(format!(
+                "`{name}` must be one of {}, not {v:?}",
+                allowed.join(", ")
+            ))
+        }),
     }
 }
 
@@ -258,8 +274,8 @@ pub async fn runs(State(s): State<Arc<AppState>>, Query(p): Params) -> Answer {
     known(&p, &["limit", "offset", "source", "status"])?;
     let (limit, offset) = (count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
     let filter = RunFilter {
-        source: enum_param::<Source>(&p, "source", "b2b, cerema, france_travail")?,
-        status: enum_param::<RunStatus>(&p, "status", "running, succeeded, failed, interrupted")?,
+        source: enum_param::<Source>(&p, "source")?,
+        status: enum_param::<RunStatus>(&p, "status")?,
         limit,
         offset,
     };
@@ -305,7 +321,7 @@ pub(crate) fn product_filter(
     };
     Ok(ProductFilter {
         category: text(p, "category").map(str::to_owned),
-        status: enum_param::<SyncStatus>(p, "status", "synced, pending, error, missing")?,
+        status: enum_param::<SyncStatus>(p, "status")?,
         search: text(p, "search").map(str::to_owned),
         available,
         limit,

@@ -275,6 +275,8 @@ async fn every_documented_output_has_exactly_the_documented_fields(db: TestDb) {
         "GET /api/search_jobs",
         "GET /api/runs",
         "GET /api/overview",
+        "GET /api/cerema",
+        "GET /api/cerema/structures/{id}",
         "Errors",
     ]);
 
@@ -420,6 +422,19 @@ async fn api(
         shapes,
         "GET /api/overview",
         &get("/api/overview".into()).await,
+    );
+    let runs = get("/api/runs?limit=1".into()).await;
+    let run = &runs["items"][0]["run_id"];
+    assert_shape(shapes, "runs show", &get(format!("/api/runs/{run}")).await);
+    assert_shape(shapes, "GET /api/cerema", &get("/api/cerema".into()).await);
+    let structures = get("/api/cerema/structures?limit=2".into()).await;
+    assert_shape(shapes, "GET /api/runs", &structures);
+    assert_shape(shapes, "cerema structures list", &structures["items"]);
+    let id = &structures["items"][0]["id"];
+    assert_shape(
+        shapes,
+        "GET /api/cerema/structures/{id}",
+        &get(format!("/api/cerema/structures/{id}?limit=2")).await,
     );
 
     server.shutdown().await;

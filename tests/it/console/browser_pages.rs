@@ -202,3 +202,126 @@ async fn pages_fit_a_phone() {
     console.shutdown().await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_match_form_scores_as_match_skills_does() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let db = TestDb::create(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    fill_hostile(&db).await;
+    let console = Console::start(&db).await;
+    // The job with the most offers, and three of its skills with one typo and one
+    // skill it does not ask for.
+    let jobs = console.json("/api/rome?limit=1").await;
+    let rome = jobs["items"][0]["rome_code"]
+        .as_str()
+        .expect("a ROME code")
+        .to_owned();
+    let profile = console.json(&format!("/api/job_details/{rome}")).await;
+    let asked: Vec<String> = profile["skills"]
+        .as_array()
+        .expect("skills")
+        .iter()
+        .take(2)
+        .filter_map(|s| s["libelle"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(asked.len(), 2, "{profile}");
+    let skills = format!("{}\n{}\njonglage", asked[0], asked[1]);
+
+    let form = browser.visit(&format!("{}/match", console.base)).await;
+    form.fill("input[name=rome]", &rome).await;
+    form.fill("textarea[name=skills]", &skills).await;
+    let result = form.submit("form[action='/match']").await;
+    assert_eq!(result.status, 200);
+    let score: f64 = result
+        .eval("Number(document.querySelector('#match-score').dataset.score)")
+        .await;
+    result.assert_clean().await;
+
+    let cli = crate::inspect::json(
+        &db,
+        &[
+            "match-skills",
+            "--rome",
+            &rome,
+            "--skills",
+            &skills.replace('\n', ", "),
+        ],
+    );
+    let expected = cli["match_score"].as_f64().expect("a score");
+    assert!(
+        (score - expected).abs() < 1e-9,
+        "the form says {score}, match-skills {expected}"
+    );
+    assert!(expected > 0.0, "two asked skills match: {cli}");
+    console.shutdown().await;
+    browser.close().await;
+}
+
+/// Writes the README's screenshots into `SAGASYNC_SCREENSHOTS` (a directory), from a
+/// database the sandbox syncs filled: `scripts/screenshots.sh` runs it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "writes the README's screenshots: scripts/screenshots.sh"]
+async fn screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("SAGASYNC_SCREENSHOTS").expect("SAGASYNC_SCREENSHOTS names a directory"),
+    );
+    std::fs::create_dir_all(&dir).expect("the screenshots' directory");
+    let browser = Browser::start().await.expect("Chromium");
+    let db = TestDb::create(Backend::Sqlite)
+        .await
+        .expect("SQLite is always there");
+    crate::inspect::fill_with(&db, 2_000);
+    let console = Console::start(&db).await;
+    let jobs = console.json("/api/rome?limit=1").await;
+    let rome = jobs["items"][0]["rome_code"]
+        .as_str()
+        .expect("a ROME code")
+        .to_owned();
+    let profile = console.json(&format!("/api/job_details/{rome}")).await;
+    let skill = |i: usize| {
+        profile["skills"][i]["libelle"]
+            .as_str()
+            .unwrap_or("accueil")
+            .to_owned()
+    };
+    let skills = format!("{}\n{}\nanglais", skill(0), skill(2));
+    let matched = format!(
+        "/match?rome={rome}&skills={}",
+        url::form_urlencoded::byte_serialize(skills.as_bytes()).collect::<String>()
+    );
+    let wide = Shot {
+        width: 1280,
+        height: 900,
+        full_page: false,
+    };
+    for (name, path, shot) in [
+        ("overview.png", "/", wide),
+        (
+            "offers.png",
+            "/offers#trends",
+            Shot {
+                height: 1100,
+                ..wide
+            },
+        ),
+        ("match.png", matched.as_str(), wide),
+        (
+            "overview-phone.png",
+            "/",
+            Shot {
+                full_page: false,
+                ..Shot::PHONE
+            },
+        ),
+    ] {
+        let page = browser.visit(&format!("{}{path}", console.base)).await;
+        page.assert_clean().await;
+        page.screenshot(dir.join(name), shot).await;
+    }
+    console.shutdown().await;
+    browser.close().await;
+}

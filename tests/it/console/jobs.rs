@@ -248,6 +248,10 @@ async fn the_match_form_scores_as_the_api_does(db: TestDb) {
         let body = console.get(path).await.body;
         assert!(body.contains(kept), "{path}: {kept} in {body}");
     }
+    // A job's link to the form fills its code in and complains of nothing.
+    let prefilled = console.page("/match?rome=G1602").await;
+    assert!(prefilled.contains(r#"value="G1602""#), "{prefilled}");
+    assert!(!prefilled.contains("role=\"alert\""), "{prefilled}");
     console.shutdown().await;
 }
 
