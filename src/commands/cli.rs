@@ -222,7 +222,7 @@ pub enum Command {
     Rome(RomeArgs),
     /// How well skills match what the stored offers of a job ask for
     MatchSkills(MatchSkillsArgs),
-    /// Serve a read-only JSON API over the database (loopback by default)
+    /// Serve a read-only web console and JSON API over the database (loopback by default)
     Serve(ServeArgs),
     /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)
     Keys(KeysArgs),

@@ -1,4 +1,5 @@
-//! `sagasync serve`: the read-only JSON API, on loopback unless told otherwise.
+//! `sagasync serve`: the read-only web console and JSON API, on loopback unless told
+//! otherwise.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -48,7 +49,9 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     let addr = listener.local_addr()?;
-    println!("serving the read-only API on http://{addr}/api/health (Ctrl-C stops)");
+    println!(
+        "serving the web console on http://{addr}/ and the read-only JSON API under http://{addr}/api/ (Ctrl-C stops)"
+    );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("stopping: finishing the requests in flight");

@@ -141,7 +141,7 @@ async fn serve_binds_a_port_alone_or_localhost() {
             let _ = child.kill();
             let _ = child.wait();
             assert!(
-                line.contains(&format!("http://127.0.0.1:{port}/api/health")),
+                line.contains(&format!("http://127.0.0.1:{port}/ ")),
                 "{bind}: {line}"
             );
         }

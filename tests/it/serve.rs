@@ -433,8 +433,20 @@ async fn the_command_serves_until_ctrl_c() {
             .find(|w| w.starts_with("http://127.0.0.1:"))
             .unwrap_or_else(|| panic!("an address in {line:?}"))
             .to_owned();
-        assert!(url.ends_with("/api/health"), "{line}");
-        let health: Value = reqwest::get(&url)
+        assert!(url.ends_with('/'), "the console's address first: {line}");
+        let http = sagasync::http::client().expect("an HTTP client");
+        let page = http.get(&url).send().await.expect("answers");
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.text()
+                .await
+                .expect("a page")
+                .contains("<h1>Overview</h1>"),
+            "{url} is the console's overview"
+        );
+        let health: Value = http
+            .get(format!("{url}api/health"))
+            .send()
             .await
             .expect("answers")
             .json()
