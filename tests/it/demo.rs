@@ -114,20 +114,25 @@ async fn bench_runs_at_a_small_size_and_prints_its_figures() {
         let phases = phases.as_array().expect("a list");
         assert_eq!(
             phases.len(),
-            8,
-            "floor + three catalog phases + three Cerema phases + France Travail"
+            9,
+            "floor + three catalog phases + the console + three Cerema phases + France Travail"
         );
         for p in &phases[..4] {
             assert_eq!(p["items"], 400, "{p}");
         }
-        let ft = &phases[7];
+        let console = &phases[4];
+        assert_eq!(console["phase"], "console_overview", "{console}");
+        assert_eq!(console["label"], "console overview, 400 products");
+        assert_eq!(console["items"], 1, "one page: {console}");
+        assert!(console["ratio_to_floor"].is_null(), "{console}");
+        let ft = &phases[8];
         assert_eq!(ft["items"], 400);
         assert!(
             ft["ratio_to_ceiling"].as_f64().is_some_and(|r| r > 0.0),
             "{ft}"
         );
         assert!(ft["requests"].as_u64().is_some_and(|r| r >= 3), "{ft}");
-        let cerema: Vec<(&str, u64)> = phases[4..7]
+        let cerema: Vec<(&str, u64)> = phases[5..8]
             .iter()
             .map(|p| {
                 (
@@ -196,6 +201,7 @@ async fn bench_measures_mysql_when_given_a_server() {
                 ("first sync (all created)", 200),
                 ("re-sync, nothing changed", 200),
                 ("re-sync, 10% changed", 200),
+                ("console overview, 200 products", 1),
             ]
         );
     })
