@@ -6,9 +6,11 @@
 //! **Invariant:** an item the database refuses rolls back alone; the others of its page
 //! are written, and the refusal is an issue of the run.
 
+use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::postgres_array::NotU8;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    Iterable, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, Iterable, TransactionTrait,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -139,6 +141,21 @@ fn write_sorted(value: &Value, out: &mut Vec<u8>) {
 /// Values per `IN (...)` list: a transaction's items in one statement (SQLite binds at
 /// most 32,766 parameters, PostgreSQL 65,535).
 pub const IN_CHUNK: usize = 10_000;
+
+/// `column` is one of `values`: on PostgreSQL `= ANY($1)`, one array parameter (a list
+/// of a thousand parameters cost more to encode, bind and plan than the lookups it
+/// asks), elsewhere `IN (...)`.
+pub fn one_of<C, V>(backend: DbBackend, column: C, values: Vec<V>) -> Expr
+where
+    C: ColumnTrait,
+    V: Into<sea_orm::Value> + NotU8,
+{
+    match backend {
+        DbBackend::Postgres => column.eq_any(values),
+        _ => column.is_in(values),
+    }
+}
+
 /// The values among `candidates` that `column` of `E` already holds (slugs taken), in
 /// [`IN_CHUNK`] lists.
 pub async fn taken<E: EntityTrait>(
@@ -146,13 +163,14 @@ pub async fn taken<E: EntityTrait>(
     column: E::Column,
     candidates: &[String],
 ) -> Result<std::collections::HashSet<String>, DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    use sea_orm::{QueryFilter, QuerySelect};
+    let backend = db.get_database_backend();
     let mut out = std::collections::HashSet::new();
     for chunk in candidates.chunks(IN_CHUNK) {
         let rows: Vec<String> = E::find()
             .select_only()
             .column(column)
-            .filter(column.is_in(chunk.iter().cloned()))
+            .filter(one_of(backend, column, chunk.to_vec()))
             .into_tuple()
             .all(db)
             .await?;

@@ -13,7 +13,7 @@ use sea_orm::{
     QueryFilter, QuerySelect, Set,
 };
 
-use super::super::page::{PageWrite, Written, taken, write_page};
+use super::super::page::{PageWrite, Written, one_of, taken, write_page};
 use super::super::run::save_issues;
 use super::super::slug::with_suffix;
 use super::super::{ItemIssue, Stats};
@@ -28,6 +28,7 @@ pub(super) async fn existing_mappings(
     ids: &[i64],
 ) -> Result<HashMap<i64, Mapping>, DbErr> {
     use external_product::Column as C;
+    let backend = db.get_database_backend();
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IN_CHUNK) {
         for m in ExternalProduct::find()
@@ -44,7 +45,7 @@ pub(super) async fn existing_mappings(
                 sea_orm::JoinType::InnerJoin,
                 sea_orm::RelationTrait::def(&external_product::Relation::Product),
             )
-            .filter(C::ExternalId.is_in(chunk.iter().copied()))
+            .filter(one_of(backend, C::ExternalId, chunk.to_vec()))
             .into_model::<Mapping>()
             .all(db)
             .await?
@@ -104,7 +105,11 @@ pub(super) async fn apply_page(
                 external_product::Column::LastSeenRunId,
                 Expr::value(state.run_id),
             )
-            .filter(external_product::Column::Id.is_in(chunk.iter().copied()))
+            .filter(one_of(
+                txn.get_database_backend(),
+                external_product::Column::Id,
+                chunk.to_vec(),
+            ))
             .exec(txn)
             .await?;
     }

@@ -9,7 +9,7 @@ use super::super::run::save_figures;
 use super::super::{Stats, checkpoint};
 use super::pass::Pass;
 use super::{COMMIT_AFTER, COMMIT_EVERY_ITEMS};
-use crate::db::begin_write;
+use crate::db::{begin_write, plan_for_keys};
 
 /// The write transaction kept open across batches (see [`COMMIT_EVERY_ITEMS`]).
 pub(super) struct Writer {
@@ -31,7 +31,11 @@ impl Writer {
     ) -> Result<&DatabaseTransaction, DbErr> {
         let open = match self.open.take() {
             Some(open) => open,
-            None => (begin_write(db).await?, Instant::now()),
+            None => {
+                let txn = begin_write(db).await?;
+                plan_for_keys(&txn).await?;
+                (txn, Instant::now())
+            }
         };
         Ok(&self.open.insert(open).0)
     }
