@@ -28,6 +28,7 @@ mod json_shapes;
 mod keys;
 mod migrations;
 mod output;
+mod profiles;
 mod sandbox;
 mod schema;
 mod serve;
