@@ -217,6 +217,25 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_account_costs_a_verification_like_a_wrong_password() {
+        let h = hash_password(&Secret::new("correct horse battery")).expect("a hash");
+        let wrong = Secret::new("wrong horse battery");
+        verify_password(&wrong, None); // the dummy hash is made once
+        let time = |stored: Option<&str>| {
+            let start = std::time::Instant::now();
+            for _ in 0..3 {
+                assert!(!verify_password(&wrong, stored));
+            }
+            start.elapsed()
+        };
+        let (known, unknown) = (time(Some(&h)), time(None));
+        assert!(
+            unknown * 2 >= known,
+            "an unknown email answers faster ({unknown:?}) than a wrong password ({known:?})"
+        );
+    }
+
+    #[test]
     fn tokens_are_256_random_bits_stored_as_their_sha256() {
         let a = new_token().expect("a token");
         let b = new_token().expect("a token");

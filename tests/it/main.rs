@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod accounts;
 mod archive;
 mod b2b;
 mod browser;
