@@ -251,10 +251,17 @@ async fn profiles_cli_manages_accounts_and_moves_profiles_as_json(db: TestDb) {
 
     // The imported account has no password until one is set.
     let id = shown["id"].to_string();
-    assert_ok(&run_with_stdin(
-        sagasync(&db).args(["profiles", "set-password", &id]),
+    // Even with every SQL statement logged (-vv), the password never shows.
+    let out = run_with_stdin(
+        sagasync(&db).args(["profiles", "set-password", &id, "-vv"]),
         &format!("{PASSWORD}\n"),
-    ));
+    );
+    assert_ok(&out);
+    assert!(
+        stderr(&out).contains("UPDATE"),
+        "statements are logged at -vv"
+    );
+    assert!(!stderr(&out).contains(PASSWORD), "the password was logged");
     let out = run(sagasync(&db).args(["profiles", "disable", &id]));
     assert_ok(&out);
     let shown = json_of(&db, &["profiles", "show", &id, "--format", "json"]);
