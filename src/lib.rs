@@ -16,6 +16,7 @@ pub mod france_travail;
 pub mod http;
 pub mod inspect;
 pub mod keys;
+pub mod profiles;
 pub mod sandbox;
 pub mod secret;
 pub mod serve;

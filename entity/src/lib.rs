@@ -3,6 +3,8 @@
 //! This crate knows nothing of HTTP, clap or tokio; table names are part of the
 //! public contract (scripts read them), so they never change here without a migration.
 
+pub mod account;
+pub mod account_token;
 pub mod api_key;
 pub mod category;
 pub mod cerema_structure;
@@ -15,6 +17,9 @@ pub mod job_offer_skill;
 pub mod money;
 pub mod prelude;
 pub mod product;
+pub mod profile_education;
+pub mod profile_experience;
+pub mod profile_skill;
 pub mod sync_checkpoint;
 pub mod sync_error;
 pub mod sync_lock;

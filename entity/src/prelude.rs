@@ -1,5 +1,7 @@
 //! Short names for every entity: `use entity::prelude::*`.
 
+pub use super::account::Entity as Account;
+pub use super::account_token::Entity as AccountToken;
 pub use super::api_key::Entity as ApiKey;
 pub use super::category::Entity as Category;
 pub use super::cerema_structure::Entity as CeremaStructure;
@@ -11,6 +13,9 @@ pub use super::job_offer::Entity as JobOffer;
 pub use super::job_offer_skill::Entity as JobOfferSkill;
 pub use super::money::Money;
 pub use super::product::Entity as Product;
+pub use super::profile_education::Entity as ProfileEducation;
+pub use super::profile_experience::Entity as ProfileExperience;
+pub use super::profile_skill::Entity as ProfileSkill;
 pub use super::sync_checkpoint::Entity as SyncCheckpoint;
 pub use super::sync_error::Entity as SyncError;
 pub use super::sync_lock::Entity as SyncLock;

@@ -21,6 +21,7 @@ mod m20261122_000010_create_cerema_users;
 mod m20261122_000011_create_sync_checkpoints;
 mod m20261122_000012_create_job_offers;
 mod m20261123_000001_use_binary_collation_for_identifiers;
+mod m20261203_000001_create_profiles;
 mod m20261203_000002_index_console_filters;
 
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_create_sync_checkpoints::Migration),
             Box::new(m20261122_000012_create_job_offers::Migration),
             Box::new(m20261123_000001_use_binary_collation_for_identifiers::Migration),
+            Box::new(m20261203_000001_create_profiles::Migration),
             Box::new(m20261203_000002_index_console_filters::Migration),
         ]
     }

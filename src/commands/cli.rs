@@ -16,6 +16,7 @@ use super::{
     keys::KeysArgs,
     migrate::MigrateArgs,
     offers::OffersArgs,
+    profiles::ProfilesArgs,
     runs::RunsArgs,
     sandbox::SandboxArgs,
     serve::ServeArgs,
@@ -226,6 +227,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)
     Keys(KeysArgs),
+    /// Administer the job-seeker accounts and their profiles (skills, experience, education)
+    Profiles(ProfilesArgs),
     /// Serve fake upstream APIs on loopback (for trying things without an account)
     Sandbox(SandboxArgs),
     /// Measure the catalog sync against the sandbox and its floor; prints figures

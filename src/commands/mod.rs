@@ -19,6 +19,7 @@ pub mod interrupt;
 pub mod keys;
 pub mod migrate;
 pub mod offers;
+pub mod profiles;
 pub mod progress;
 pub mod report;
 pub mod runs;
@@ -184,10 +185,16 @@ fn reads_only(command: &Command) -> bool {
         | Command::Products(_)
         | Command::Offers(_)
         | Command::Rome(_)
-        | Command::MatchSkills(_)
-        | Command::Serve(_) => true,
+        | Command::MatchSkills(_) => true,
+        Command::Serve(args) => !args.accounts,
         Command::Cerema(args) => !matches!(args.command, cerema::CeremaCommand::Sync(_)),
         Command::Keys(args) => matches!(args.command, keys::KeysCommand::List { .. }),
+        Command::Profiles(args) => matches!(
+            args.command,
+            profiles::ProfilesCommand::List { .. }
+                | profiles::ProfilesCommand::Show { .. }
+                | profiles::ProfilesCommand::Export { .. }
+        ),
         _ => false,
     }
 }
@@ -260,6 +267,7 @@ async fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::MatchSkills(args) => skills::run_match(args, ctx).await,
         Command::Serve(args) => serve::run(args, ctx).await,
         Command::Keys(args) => keys::run(args, ctx).await,
+        Command::Profiles(args) => profiles::run(args, ctx).await,
         Command::Migrate(args) => migrate::run(args, ctx).await,
         Command::Completions(args) => shell::completions(args),
         Command::Man(args) => shell::man(args),

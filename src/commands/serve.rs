@@ -1,5 +1,5 @@
 //! `sagasync serve`: the read-only web console and JSON API, on loopback unless told
-//! otherwise.
+//! otherwise; with `--accounts`, the accounts API besides.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -14,6 +14,11 @@ pub struct ServeArgs {
     /// anything but loopback exposes the database to the network
     #[arg(long, default_value = "127.0.0.1:5000", value_parser = bind_address, value_name = "ADDR")]
     pub bind: SocketAddr,
+
+    /// Also serve the accounts API (register, login, each person's profile under
+    /// /api/me): the only routes that write to the database
+    #[arg(long)]
+    pub accounts: bool,
 }
 
 /// A listening address: `5080` and `localhost:5080` are loopback (IPv4), `:5080` too;
@@ -39,6 +44,11 @@ pub fn bind_address(s: &str) -> Result<SocketAddr, String> {
 
 pub async fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     let db = ctx.open_db_for(crate::db::Use::Readers).await?;
+    let options = crate::serve::ServeOptions {
+        accounts: args
+            .accounts
+            .then(crate::serve::accounts::AccountsOptions::default),
+    };
     if !crate::serve::is_loopback(&args.bind) {
         tracing::warn!(
             "serving on {}, not loopback: anyone who reaches it can read the database",
@@ -49,13 +59,20 @@ pub async fn run(args: ServeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.bind))?;
     let addr = listener.local_addr()?;
-    println!(
-        "serving the web console on http://{addr}/ and the read-only JSON API under http://{addr}/api/ (Ctrl-C stops)"
-    );
+    if args.accounts {
+        println!(
+            "serving the web console on http://{addr}/ and the JSON API under http://{addr}/api/, \
+             with the accounts API (register, login, /api/me) (Ctrl-C stops)"
+        );
+    } else {
+        println!(
+            "serving the web console on http://{addr}/ and the read-only JSON API under http://{addr}/api/ (Ctrl-C stops)"
+        );
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("stopping: finishing the requests in flight");
     };
-    crate::serve::serve(db, listener, shutdown).await?;
+    crate::serve::serve_with(db, listener, options, shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }

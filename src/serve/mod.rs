@@ -3,9 +3,11 @@
 //! paginated views of runs, products and categories; and the web console
 //! (`crate::console`), its HTML pages, beside it.
 //!
-//! Invariant: no route writes to the database. Errors are JSON `{"error": ...}` with the
+//! Invariant: no route writes to the database, except the accounts routes
+//! (`accounts`), merged only when `serve --accounts` asks for them. Errors are JSON `{"error": ...}` with the
 //! right status (400 naming the bad parameter, 404, 405, 413).
 
+pub mod accounts;
 pub(crate) mod routes;
 
 use std::net::SocketAddr;
@@ -85,11 +87,26 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
-/// The API's routes over `db`.
+/// What `serve` answers besides the read-only API and the console.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServeOptions {
+    /// The accounts API (`--accounts`); `None` keeps the server read-only.
+    pub accounts: Option<accounts::AccountsOptions>,
+}
+
+/// The API's routes over `db`: read-only.
 pub fn router(db: DatabaseConnection) -> Router {
+    router_with(db, ServeOptions::default())
+}
+
+/// The API's routes over `db`, with the accounts routes when `options` asks for them.
+pub fn router_with(db: DatabaseConnection, options: ServeOptions) -> Router {
+    let mut api = Router::new();
+    if let Some(accounts) = options.accounts {
+        api = api.merge(accounts::routes(db.clone(), accounts));
+    }
     let state = Arc::new(AppState { db });
-    Router::new()
-        .route("/api/health", get(routes::health))
+    api.route("/api/health", get(routes::health))
         .route("/api/search_jobs", get(routes::search_jobs))
         .route("/api/job_details/{rome_code}", get(routes::job_details))
         .route("/api/match_skills", post(routes::match_skills))
@@ -119,7 +136,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(db))
+    serve_with(db, listener, ServeOptions::default(), shutdown).await
+}
+
+/// [`serve`] with `options`; handlers see the TCP peer's address (`ConnectInfo`).
+pub async fn serve_with(
+    db: DatabaseConnection,
+    listener: tokio::net::TcpListener,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router_with(db, options).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

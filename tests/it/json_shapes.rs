@@ -266,6 +266,7 @@ async fn every_documented_output_has_exactly_the_documented_fields(db: TestDb) {
     check("match-skills", &matched);
     console_offers_and_jobs(&db, &check).await;
     check("keys list", &ok_json(&db, &["keys", "list"]).await);
+    profiles(&db, &check).await;
     check("check", &json_of(sagasync(&db), &["check"]).await);
 
     syncs(&db, &check).await;
@@ -438,6 +439,85 @@ async fn api(
     );
 
     server.shutdown().await;
+}
+
+/// `profiles list` and `show`, and the accounts API (`serve --accounts`) on one
+/// account whose profile holds one of each item.
+async fn profiles(db: &TestDb, check: &impl Fn(&'static str, &Value)) {
+    let mut add = sagasync(db);
+    add.args([
+        "profiles",
+        "add",
+        "--email",
+        "ana@example.org",
+        "--name",
+        "Ana",
+        "-q",
+    ]);
+    let out = tokio::task::spawn_blocking(move || {
+        crate::helpers::run_with_stdin(&mut add, &format!("{}\n", crate::profiles::PASSWORD))
+    })
+    .await
+    .expect("the command's thread");
+    assert_ok(&out);
+    let options = sagasync::serve::ServeOptions {
+        accounts: Some(sagasync::serve::accounts::AccountsOptions::default()),
+    };
+    let server = crate::console::Console::start_with(db, options).await;
+    let (base, http) = (server.base.clone(), server.http.clone());
+    let login: Value = http
+        .post(format!("{base}/api/login"))
+        .json(&json!({"email": "ana@example.org", "password": crate::profiles::PASSWORD}))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("a JSON answer");
+    check("POST /api/login", &login);
+    let token = login["token"].as_str().expect("a token").to_owned();
+    for (route, body) in [
+        ("skills", json!({"label": "Service en salle"})),
+        (
+            "experiences",
+            json!({"title": "Serveuse", "employer": "Café", "rome_code": "G1803", "start_date": "2021-03-01"}),
+        ),
+        (
+            "education",
+            json!({"degree": "CAP Cuisine", "school": "Lycée", "end_date": "2019-06-30"}),
+        ),
+    ] {
+        let r = http
+            .post(format!("{base}/api/me/{route}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(r.status().as_u16(), 201, "{route}");
+    }
+    let get = |path: &'static str| {
+        let (http, url, token) = (http.clone(), format!("{base}{path}"), token.clone());
+        async move {
+            let r = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("the server answers");
+            r.json::<Value>().await.expect("a JSON answer")
+        }
+    };
+    check("profiles list", &get("/api/me").await);
+    check("GET /api/me/skills", &get("/api/me/skills").await);
+    check("GET /api/me/experiences", &get("/api/me/experiences").await);
+    check("GET /api/me/education", &get("/api/me/education").await);
+    server.shutdown().await;
+    check("profiles list", &ok_json(db, &["profiles", "list"]).await);
+    check(
+        "profiles show",
+        &ok_json(db, &["profiles", "show", "ana@example.org"]).await,
+    );
 }
 
 /// A tiny `sagasync bench` (SQLite only, every phase but the distant ones).

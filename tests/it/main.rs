@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod accounts;
 mod archive;
 mod b2b;
 mod browser;
@@ -28,6 +29,7 @@ mod json_shapes;
 mod keys;
 mod migrations;
 mod output;
+mod profiles;
 mod sandbox;
 mod schema;
 mod serve;

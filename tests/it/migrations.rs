@@ -5,7 +5,9 @@ use migration::{Migrator, MigratorTrait};
 use crate::helpers::{TestDb, table_names};
 use crate::on_every_backend;
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 18] = [
+    "account_tokens",
+    "accounts",
     "api_keys",
     "categories",
     "cerema_structures",
@@ -15,6 +17,9 @@ const TABLES: [&str; 13] = [
     "job_offer_skills",
     "job_offers",
     "products",
+    "profile_education",
+    "profile_experiences",
+    "profile_skills",
     "sync_checkpoints",
     "sync_errors",
     "sync_locks",

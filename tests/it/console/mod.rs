@@ -128,15 +128,25 @@ pub struct Console {
 
 impl Console {
     pub async fn start(db: &TestDb) -> Console {
+        Console::start_with(db, sagasync::serve::ServeOptions::default()).await
+    }
+
+    /// `serve` with `options` (the accounts API: `serve --accounts`).
+    pub async fn start_with(db: &TestDb, options: sagasync::serve::ServeOptions) -> Console {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port");
         let base = format!("http://{}", listener.local_addr().expect("an address"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let conn = db.open().await;
-        let task = tokio::spawn(sagasync::serve::serve(conn, listener, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(sagasync::serve::serve_with(
+            conn,
+            listener,
+            options,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Console {
             base,
             http: sagasync::http::client().expect("an HTTP client"),

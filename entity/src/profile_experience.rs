@@ -1,0 +1,37 @@
+//! `profile_experiences`: a job an account's holder held: title, employer, ROME code when known, dates.
+
+use sea_orm::entity::prelude::*;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize)]
+#[sea_orm(table_name = "profile_experiences")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[serde(skip)]
+    pub account_id: i32,
+    pub title: String,
+    pub employer: Option<String>,
+    pub rome_code: Option<String>,
+    pub start_date: Date,
+    pub end_date: Option<Date>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::account::Entity",
+        from = "Column::AccountId",
+        to = "super::account::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Account,
+}
+
+impl Related<super::account::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Account.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
