@@ -1,5 +1,6 @@
 //! `sagasync france-travail collect`: job offers of one query, of a sector's keywords,
-//! or of every sector, into `job_offers`.
+//! or of every sector, into `job_offers`; the settings every France Travail command
+//! takes (`FtConnArgs`). `offer` is in `ft_offer`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use super::report::{ISSUES_SHOWN_PER_RUN, Outcome, ReportArgs, issue_lines, rend
 use super::table::Layout;
 use super::values::{max_pages, retries, timeout_secs};
 use crate::archive::{Archive, ArchiveTarget, S3Settings};
+use crate::france_travail::filters::{self, MinSalary, SalaryPeriod};
 use crate::france_travail::query::since_days;
 use crate::france_travail::{
     DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_RATE, DEFAULT_SCOPE, FtClient, FtSettings,
@@ -38,6 +40,8 @@ pub struct FranceTravailArgs {
 pub enum FranceTravailCommand {
     /// Collect the offers of a query (split past the API's 3,150 cap) into the database
     Collect(Box<CollectArgs>),
+    /// Fetch one offer's details, store or refresh it with its skills, and show it
+    Offer(Box<super::ft_offer::OfferArgs>),
 }
 
 /// Who we are to France Travail and where it is.
@@ -162,6 +166,33 @@ pub struct CollectArgs {
     /// Offers published in the last N days: 1, 3, 7, 14 or 31
     #[arg(long, value_parser = since)]
     pub since_days: Option<u32>,
+    /// Experience asked: 1 (less than a year), 2 (one to three years), 3 (more)
+    #[arg(long, value_parser = filters::experience)]
+    pub experience: Option<u8>,
+    /// Qualification: 0 (not an executive position) or 9 (executive)
+    #[arg(long, value_parser = filters::qualification)]
+    pub qualification: Option<u8>,
+    /// Sector of activity: a NAF division, two digits (56: food and beverage service)
+    #[arg(long, value_parser = filters::sector_code)]
+    pub sector_code: Option<String>,
+    /// Contract nature: E1 (work contract), E2 (apprenticeship), FS (professionalisation), ...
+    #[arg(long, value_parser = filters::contract_nature)]
+    pub contract_nature: Option<String>,
+    /// Full-time offers (true) or part-time ones (false)
+    #[arg(long, value_name = "true|false", value_parser = filters::yes_no)]
+    pub full_time: Option<bool>,
+    /// INSEE code of a region (11: Île-de-France)
+    #[arg(long, value_parser = filters::region)]
+    pub region: Option<String>,
+    /// Offers of adapted companies (entreprises adaptées: true) or of the others (false)
+    #[arg(long, value_name = "true|false", value_parser = filters::yes_no)]
+    pub adapted_company: Option<bool>,
+    /// Least salary, whole euros per --salary-period
+    #[arg(long, requires = "salary_period", value_parser = filters::salary_amount)]
+    pub salary_min: Option<u32>,
+    /// What --salary-min counts: M (a month), A (a year), H (an hour), C (a fee per engagement)
+    #[arg(long, requires = "salary_min", value_parser = filters::salary_period)]
+    pub salary_period: Option<SalaryPeriod>,
     /// Collect each keyword of this sector (from --sectors, or the shipped file)
     #[arg(long, conflicts_with = "all_sectors")]
     pub sector: Option<String>,
@@ -209,6 +240,17 @@ impl CollectArgs {
             rome: self.rome.clone(),
             contract: self.contract.clone(),
             since_days: self.since_days,
+            experience: self.experience,
+            qualification: self.qualification,
+            sector_code: self.sector_code.clone(),
+            contract_nature: self.contract_nature.clone(),
+            full_time: self.full_time,
+            region: self.region.clone(),
+            adapted_company: self.adapted_company,
+            min_salary: self
+                .salary_min
+                .zip(self.salary_period)
+                .map(|(amount, period)| MinSalary { amount, period }),
             ..OfferQuery::default()
         }
     }
@@ -250,6 +292,7 @@ impl CollectArgs {
 pub async fn run(args: FranceTravailArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
     match args.command {
         FranceTravailCommand::Collect(args) => run_collect(*args, ctx).await,
+        FranceTravailCommand::Offer(args) => super::ft_offer::run(*args, ctx).await,
     }
 }
 

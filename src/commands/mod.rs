@@ -14,6 +14,7 @@ pub mod demo;
 pub mod fields;
 pub mod format;
 pub mod france_travail;
+pub mod ft_offer;
 pub mod input;
 pub mod interrupt;
 pub mod keys;

@@ -103,6 +103,7 @@ pub async fn run(args: OffersArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
                 commune: args.commune,
                 departement: args.departement,
                 rome: args.rome,
+                rome_codes: Vec::new(),
                 contract: args.contract,
                 limit: args.limit,
                 offset: args.offset,

@@ -1,15 +1,19 @@
-//! `sagasync rome show CODE` and `sagasync match-skills --rome CODE --skills "..."`:
-//! the skills side of the stored France Travail offers.
+//! `sagasync rome show CODE|LABEL`, `sagasync rome search TEXT` and `sagasync
+//! match-skills --rome CODE --skills "..."`: the jobs and skills side of the stored
+//! France Travail offers.
 
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use sea_orm::DatabaseConnection;
+
 use super::Context;
-use super::format::{Format, FormatArgs, figures_table};
+use super::format::{Format, FormatArgs, Listing, figures_table, write_pages};
 use super::table::{self, Layout};
-use super::values::rome_code;
+use super::values::{list_limit, offset, rome_code};
+use crate::inspect::rome::{self, Named};
 use crate::skills::{
     MatchResult, RomeProfile, SkillMatch, SkillsError, match_stored, rome_profile, split_skills,
 };
@@ -22,20 +26,48 @@ pub struct RomeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum RomeCommand {
-    /// A job by its ROME code: offers, most requested skills, contracts, salaries, samples
+    /// A job by its ROME code or its label: offers, most requested skills, contracts,
+    /// salaries, samples
     Show(RomeShowArgs),
+    /// ROME codes whose label or a job title holds every word, most stored offers first
+    Search(RomeSearchArgs),
+}
+
+/// Words to look for: text holding a letter or a digit.
+fn words(s: &str) -> Result<String, String> {
+    if crate::inspect::search_words(s).is_empty() {
+        Err("must hold a word: letters or digits".to_owned())
+    } else {
+        Ok(s.to_owned())
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct RomeShowArgs {
-    /// ROME code, e.g. G1602
-    #[arg(value_parser = rome_code)]
-    pub code: String,
+    /// ROME code (G1602), or label (personnel de cuisine: accents and case ignored)
+    #[arg(required = true, num_args = 1.., value_name = "CODE|LABEL", value_parser = words)]
+    pub job: Vec<String>,
     /// Skills listed at most
     #[arg(long, default_value_t = 15, value_parser = super::values::count)]
     pub skills: usize,
     /// CSV: `rome show` one row per skill; `match-skills` one row per skill of the
     /// profile shown (matched, then missing)
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RomeSearchArgs {
+    /// Words the ROME label or one of its job titles must all hold (accents and case
+    /// ignored)
+    #[arg(required = true, num_args = 1.., value_name = "TEXT", value_parser = words)]
+    pub text: Vec<String>,
+    /// Codes shown at most
+    #[arg(long, default_value_t = 20, value_parser = list_limit)]
+    pub limit: u64,
+    /// Codes skipped before the first shown (same order)
+    #[arg(long, default_value_t = 0, value_parser = offset)]
+    pub offset: u64,
     #[command(flatten)]
     pub format: FormatArgs,
 }
@@ -79,10 +111,79 @@ fn print_csv<const N: usize>(
 }
 
 pub async fn run_rome(args: RomeArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
-    let RomeCommand::Show(args) = args.command;
     let db = ctx.open_db().await?;
-    let Some(mut p) = rome_profile(&db, &args.code).await? else {
-        return Err(SkillsError::UnknownRome(args.code).into());
+    match args.command {
+        RomeCommand::Show(args) => run_show(args, &db).await,
+        RomeCommand::Search(args) => run_search(args, &db).await,
+    }
+}
+
+/// Codes an ambiguous label lists at most.
+const CANDIDATES_SHOWN: usize = 10;
+
+/// The ROME code `job` is, or names (a label): an error saying so when it names none,
+/// or several (listing them).
+async fn rome_code_of(db: &DatabaseConnection, job: &str) -> anyhow::Result<String> {
+    if let Some(code) = crate::skills::rome_code(job) {
+        return Ok(code);
+    }
+    match rome::named(db, job).await? {
+        Named::One(code) => Ok(code),
+        Named::None => anyhow::bail!(
+            "no ROME code of the stored offers has a label or a job title holding every word of {job:?}: \
+             try fewer words (`sagasync rome search WORDS`)"
+        ),
+        Named::Several(codes) => {
+            let mut listed: Vec<String> = codes
+                .iter()
+                .take(CANDIDATES_SHOWN)
+                .map(|c| {
+                    format!(
+                        "{} {} ({} offers)",
+                        c.rome_code.as_deref().unwrap_or_default(),
+                        c.rome_libelle.as_deref().unwrap_or("(no label)"),
+                        table::count(c.offers)
+                    )
+                })
+                .collect();
+            if codes.len() > CANDIDATES_SHOWN {
+                listed.push(format!(
+                    "and {} more (`sagasync rome search {job}`)",
+                    codes.len() - CANDIDATES_SHOWN
+                ));
+            }
+            let first = codes[0].rome_code.as_deref().unwrap_or_default();
+            anyhow::bail!(
+                "{job:?} names several ROME codes: {}; give one of them (`sagasync rome show {first}`)",
+                listed.join(", ")
+            )
+        }
+    }
+}
+
+async fn run_search(args: RomeSearchArgs, db: &DatabaseConnection) -> anyhow::Result<ExitCode> {
+    let text = args.text.join(" ");
+    let codes = rome::codes_matching(db, &text).await?;
+    let empty = format!("no ROME code's label or job title holds every word of {text:?}");
+    let listing = Listing {
+        empty: &empty,
+        layout: Layout::default(),
+        offset: args.offset,
+        limit: args.limit,
+    };
+    write_pages(
+        args.format.get(),
+        listing,
+        async |limit, offset| Ok(rome::counts(db, &codes, limit, offset).await?),
+        async || Ok(codes.len() as u64),
+    )
+    .await
+}
+
+async fn run_show(args: RomeShowArgs, db: &DatabaseConnection) -> anyhow::Result<ExitCode> {
+    let code = rome_code_of(db, &args.job.join(" ")).await?;
+    let Some(mut p) = rome_profile(db, &code).await? else {
+        return Err(SkillsError::UnknownRome(code).into());
     };
     p.skills.truncate(args.skills);
     match args.format.get() {

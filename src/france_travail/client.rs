@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_RANGE, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_RANGE, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Mutex;
 use url::Url;
@@ -54,7 +54,7 @@ pub enum FtError {
     Credentials { error: String },
     #[error("France Travail rejected the token twice (401): {excerpt}")]
     TokenRejected { excerpt: String },
-    #[error("France Travail refused the search ({status}): {message}")]
+    #[error("France Travail refused the request ({status}): {message}")]
     BadRequest { status: u16, message: String },
     #[error(transparent)]
     Fetch(#[from] FetchError),
@@ -241,10 +241,15 @@ impl FtClient {
         self.authorization(false).await.map(|_| ())
     }
 
-    /// One search page, fetched and read inside the retries (behind the limiter): a
-    /// 200 that is not a page (an HTML maintenance page, a cut answer, JSON of another
+    /// `url` fetched and read by `read` inside the retries (behind the limiter): a 200
+    /// that `read` refuses (an HTML maintenance page, a cut answer, JSON of another
     /// shape) is asked again, like a 5xx.
-    async fn get(&self, url: &Url, auth: &HeaderValue) -> Result<SearchPage, FetchError> {
+    async fn get<T>(
+        &self,
+        url: &Url,
+        auth: &HeaderValue,
+        read: Reader<'_, T>,
+    ) -> Result<T, FetchError> {
         let shown = url.as_str();
         let transport = &self.transport;
         transport
@@ -256,9 +261,26 @@ impl FtClient {
                     .header(AUTHORIZATION, auth.clone())
                     .header(ACCEPT, "application/json");
                 let (status, headers, raw) = transport.send(request, shown).await?;
-                read_search_page(shown, status, &headers, raw)
+                read(shown, status, &headers, raw)
             })
             .await
+    }
+
+    /// `url` fetched with the token, renewed once when it is refused (401): the
+    /// answer as `read` reads it, or why the request failed.
+    async fn authorized<T>(
+        &self,
+        url: &Url,
+        read: Reader<'_, T>,
+    ) -> Result<Result<T, FetchError>, FtError> {
+        with_reauth(true, |renew| async move {
+            if renew {
+                tracing::info!("France Travail rejected the token: asking for a new one");
+            }
+            let auth = self.authorization(renew).await?;
+            Ok::<_, FtError>(self.get(url, &auth, read).await)
+        })
+        .await
     }
 
     /// One page of `query`: offers `start..=end` (zero-based).
@@ -276,33 +298,82 @@ impl FtClient {
             }
             q.append_pair("range", &format!("{start}-{end}"));
         }
-        let url = &url;
-        let result = with_reauth(true, |renew| async move {
-            if renew {
-                tracing::info!("France Travail rejected the token: asking for a new one");
-            }
-            let auth = self.authorization(renew).await?;
-            Ok::<_, FtError>(self.get(url, &auth).await)
-        })
-        .await?;
-        result.map_err(|e| match e {
-            FetchError::Status {
-                status: 401,
-                excerpt,
-                ..
-            } => FtError::TokenRejected { excerpt },
-            FetchError::Status {
-                status: status @ (400 | 404 | 416),
-                excerpt,
-                ..
-            } => FtError::BadRequest {
-                status,
-                message: api_message(&excerpt),
-            },
-            FetchError::Shape { url, reason } => FtError::Shape { url, reason },
-            other => FtError::Fetch(other),
-        })
+        self.authorized(&url, &read_search_page)
+            .await?
+            .map_err(request_error)
     }
+
+    /// The details of offer `id` (`offres/{id}`), as the API sends them; `None` when
+    /// France Travail has no such offer (204 or 404). An answer that is not that offer
+    /// (an HTML page, a cut body, another offer's JSON) is asked again, then refused.
+    pub async fn offer(&self, id: &str) -> Result<Option<Value>, FtError> {
+        let mut url = self.search_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| FtError::BadUrl {
+                what: "FRANCE_TRAVAIL_API_URL",
+                url: self.settings.api_url.clone(),
+                reason: "cannot be a base".to_owned(),
+            })?
+            .pop()
+            .push(id);
+        let read = |url: &str, status: StatusCode, _: &HeaderMap, raw: Bytes| {
+            read_detail(url, status, raw, id)
+        };
+        match self.authorized(&url, &read).await? {
+            Ok(offer) => Ok(offer),
+            Err(FetchError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(request_error(e)),
+        }
+    }
+}
+
+/// How an answer is read: from its URL, status, headers and body.
+type Reader<'a, T> =
+    &'a (dyn Fn(&str, StatusCode, &HeaderMap, Bytes) -> Result<T, FetchError> + Sync);
+
+/// A request's failure as the client reports it: a token refused twice, a request the
+/// API refuses (with its message), a body of the wrong shape, or the transport's error.
+fn request_error(e: FetchError) -> FtError {
+    match e {
+        FetchError::Status {
+            status: 401,
+            excerpt,
+            ..
+        } => FtError::TokenRejected { excerpt },
+        FetchError::Status {
+            status: status @ (400 | 404 | 416),
+            excerpt,
+            ..
+        } => FtError::BadRequest {
+            status,
+            message: api_message(&excerpt),
+        },
+        FetchError::Shape { url, reason } => FtError::Shape { url, reason },
+        other => FtError::Fetch(other),
+    }
+}
+
+/// An offer's details from a 2xx answer: `None` for a 204 (the offer is gone); any
+/// other empty body was cut short, retried like the other cut answers.
+fn read_detail(
+    url: &str,
+    status: StatusCode,
+    raw: Bytes,
+    id: &str,
+) -> Result<Option<Value>, FetchError> {
+    if status == StatusCode::NO_CONTENT {
+        return Ok(None);
+    }
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(FetchError::Undecodable {
+            url: url.to_owned(),
+            reason: format!("an empty body with status {}", status.as_u16()),
+            excerpt: String::new(),
+        });
+    }
+    let offer = parse::detail(decode_json(url, &raw)?, id)
+        .map_err(|reason| FetchError::shape(url, reason))?;
+    Ok(Some(offer))
 }
 
 impl FtClient {
@@ -384,7 +455,7 @@ impl OfferPages<'_> {
 fn read_search_page(
     url: &str,
     status: StatusCode,
-    headers: &reqwest::header::HeaderMap,
+    headers: &HeaderMap,
     raw: Bytes,
 ) -> Result<SearchPage, FetchError> {
     let total = headers
@@ -444,7 +515,7 @@ mod tests {
     #[test]
     fn a_search_page_cut_short_is_a_retryable_error() {
         let url = "http://x/search";
-        let headers = reqwest::header::HeaderMap::new();
+        let headers = HeaderMap::new();
         let read = |status: u16, body: &'static str| {
             let status = StatusCode::from_u16(status).expect("a status");
             read_search_page(url, status, &headers, Bytes::from(body))

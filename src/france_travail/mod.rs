@@ -1,7 +1,9 @@
-//! The France Travail "Offres d'emploi v2" upstream: its client, its JSON, and the
-//! queries (with their split past the 3,150-offer cap).
+//! The France Travail "Offres d'emploi v2" upstream: its client (searches and one
+//! offer's details), its JSON, and the queries (their filters, and their split past
+//! the 3,150-offer cap).
 
 pub mod client;
+pub mod filters;
 pub mod parse;
 pub mod query;
 

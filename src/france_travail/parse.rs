@@ -1,5 +1,5 @@
-//! France Travail offers JSON read into clean records: the search body, each offer and
-//! its skills. Pure functions; only this module knows the JSON. Every field of an
+//! France Travail offers JSON read into clean records: the search body, an offer's
+//! details, each offer and its skills. Pure functions; only this module knows the JSON. Every field of an
 //! offer is optional upstream; only the id is required.
 
 use chrono::{DateTime, Utc};
@@ -58,6 +58,21 @@ pub fn offers(body: Value) -> Result<Vec<Value>, String> {
         },
         _ => Err("the answer is not an object".to_owned()),
     }
+}
+
+/// An offer's details (`offres/{id}`): the offer object, which must be the one asked for
+/// (an answer about another offer, or a list, is not it).
+pub fn detail(body: Value, id: &str) -> Result<Value, String> {
+    let found = match body.get("id") {
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ if body.is_object() => return Err("the answer holds no offer `id`".to_owned()),
+        _ => return Err("the answer is not an offer (a JSON object)".to_owned()),
+    };
+    if found != id {
+        return Err(format!("the answer is offer {found:?}, not {id:?}"));
+    }
+    Ok(body)
 }
 
 /// Longest value a code column (`rome_code`, `commune`, ...) takes.
@@ -283,6 +298,35 @@ mod tests {
         assert_eq!(o.id, "12");
         assert_eq!((o.date_creation, o.rome_code), (None, None));
         assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn a_detail_is_the_offer_asked_for() {
+        let check = |body: Value, expected: Result<(), &str>| {
+            assert_eq!(
+                detail(body.clone(), "171XKPT").map(|_| ()),
+                expected.map_err(str::to_owned),
+                "{body}"
+            );
+        };
+        check(json!({"id": "171XKPT", "intitule": "x"}), Ok(()));
+        check(json!({"id": " 171XKPT "}), Ok(()));
+        check(
+            json!({"id": "999ZZZZ"}),
+            Err("the answer is offer \"999ZZZZ\", not \"171XKPT\""),
+        );
+        check(
+            json!({"intitule": "x"}),
+            Err("the answer holds no offer `id`"),
+        );
+        check(
+            json!([{"id": "171XKPT"}]),
+            Err("the answer is not an offer (a JSON object)"),
+        );
+        check(
+            json!({"resultats": [{"id": "171XKPT"}]}),
+            Err("the answer holds no offer `id`"),
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::filters::MinSalary;
 
 /// Offers per page (the most the API gives in one call).
 pub const PAGE_SIZE: u32 = 150;
@@ -43,6 +46,30 @@ pub struct OfferQuery {
     pub contract: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since_days: Option<u32>,
+    /// `experience`: 1, 2 or 3 (see [`super::filters::experience`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub experience: Option<u8>,
+    /// `qualification`: 0 or 9.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<u8>,
+    /// `secteurActivite`: a NAF division (two digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sector_code: Option<String>,
+    /// `natureContrat`: a code of [`super::filters::NATURES`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_nature: Option<String>,
+    /// `tempsPlein`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_time: Option<bool>,
+    /// `region`: an INSEE region code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `entrepriseAdaptee`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapted_company: Option<bool>,
+    /// `salaireMin` with its `periodeSalaire`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_salary: Option<MinSalary>,
     /// The sector the keywords came from (a label; not sent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
@@ -81,12 +108,30 @@ impl OfferQuery {
         add("departement", &self.departement);
         add("codeROME", &self.rome);
         add("typeContrat", &self.contract);
+        add("secteurActivite", &self.sector_code);
+        add("natureContrat", &self.contract_nature);
+        add("region", &self.region);
         if let (Some(d), Some(_)) = (self.distance, &self.commune) {
             p.push(("distance", d.to_string()));
         }
         if let Some(d) = self.since_days {
             p.push(("publieeDepuis", d.to_string()));
         }
+        let numbers = [
+            ("experience", self.experience.map(|e| e.to_string())),
+            ("qualification", self.qualification.map(|q| q.to_string())),
+            ("tempsPlein", self.full_time.map(|b| b.to_string())),
+            (
+                "entrepriseAdaptee",
+                self.adapted_company.map(|b| b.to_string()),
+            ),
+            ("salaireMin", self.min_salary.map(|s| s.amount.to_string())),
+            (
+                "periodeSalaire",
+                self.min_salary.map(|s| s.period.code().to_owned()),
+            ),
+        ];
+        p.extend(numbers.into_iter().filter_map(|(k, v)| Some((k, v?))));
         if let Some((min, max)) = self.window {
             p.push(("minCreationDate", api_date(min)));
             p.push(("maxCreationDate", api_date(max)));
@@ -107,6 +152,25 @@ impl OfferQuery {
             .clone()
             .filter(|k| !k.trim().is_empty())
             .unwrap_or_else(|| "all".to_owned())
+    }
+
+    /// The name of the query in its archive files: [`Self::label`] alone for keywords
+    /// alone (as the original collectors name them), followed by 8 hex digits of a hash
+    /// of its other parameters when it has some, so that two queries differing only by
+    /// a filter never write to the same file.
+    pub fn archive_label(&self) -> String {
+        let rest = OfferQuery {
+            keywords: None,
+            sector: None,
+            window: None,
+            ..self.clone()
+        };
+        if rest == OfferQuery::default() {
+            return self.label();
+        }
+        let json = serde_json::to_vec(&rest).unwrap_or_default();
+        let digest = Sha256::digest(&json);
+        format!("{}_{}", self.label(), hex::encode(&digest[..4]))
     }
 
     /// One line describing the part (`departement=75, 2026-10-01..2026-10-15`).
@@ -279,5 +343,101 @@ mod tests {
         assert!(p.contains(&("maxCreationDate", "2026-11-22T12:00:00Z".into())));
         assert_eq!(q.identity().get("window"), None);
         assert_eq!(q.label(), "développeur");
+    }
+
+    #[test]
+    fn every_filter_is_sent_and_makes_another_query() {
+        use crate::france_travail::filters::{MinSalary, SalaryPeriod};
+        let base = OfferQuery {
+            keywords: Some("cuisinier".into()),
+            ..OfferQuery::default()
+        };
+        let variants = [
+            OfferQuery {
+                experience: Some(2),
+                ..base.clone()
+            },
+            OfferQuery {
+                qualification: Some(9),
+                ..base.clone()
+            },
+            OfferQuery {
+                sector_code: Some("56".into()),
+                ..base.clone()
+            },
+            OfferQuery {
+                contract_nature: Some("E2".into()),
+                ..base.clone()
+            },
+            OfferQuery {
+                full_time: Some(true),
+                ..base.clone()
+            },
+            OfferQuery {
+                full_time: Some(false),
+                ..base.clone()
+            },
+            OfferQuery {
+                region: Some("11".into()),
+                ..base.clone()
+            },
+            OfferQuery {
+                adapted_company: Some(true),
+                ..base.clone()
+            },
+            OfferQuery {
+                min_salary: Some(MinSalary {
+                    amount: 1800,
+                    period: SalaryPeriod::Month,
+                }),
+                ..base.clone()
+            },
+            OfferQuery {
+                min_salary: Some(MinSalary {
+                    amount: 1800,
+                    period: SalaryPeriod::Year,
+                }),
+                ..base.clone()
+            },
+        ];
+        let sent = [
+            vec![("experience", "2")],
+            vec![("qualification", "9")],
+            vec![("secteurActivite", "56")],
+            vec![("natureContrat", "E2")],
+            vec![("tempsPlein", "true")],
+            vec![("tempsPlein", "false")],
+            vec![("region", "11")],
+            vec![("entrepriseAdaptee", "true")],
+            vec![("salaireMin", "1800"), ("periodeSalaire", "M")],
+            vec![("salaireMin", "1800"), ("periodeSalaire", "A")],
+        ];
+        let mut identities = vec![base.identity()];
+        let mut names = vec![base.archive_label()];
+        assert_eq!(
+            names[0], "cuisinier",
+            "keywords alone: the collectors' name"
+        );
+        for (q, expected) in variants.iter().zip(sent) {
+            let params = q.params();
+            let expected: Vec<(&str, String)> = expected
+                .into_iter()
+                .map(|(k, v)| (k, v.to_owned()))
+                .collect();
+            assert_eq!(params[1..], expected[..], "{q:?}");
+            assert!(!identities.contains(&q.identity()), "{q:?}");
+            identities.push(q.identity());
+            let name = q.archive_label();
+            assert!(name.starts_with("cuisinier_") && name.len() == 18, "{name}");
+            assert!(!names.contains(&name), "{name}");
+            names.push(name);
+        }
+        assert_eq!(
+            variants[8].identity()["min_salary"],
+            serde_json::json!({"amount": 1800, "period": "M"})
+        );
+        let split = split(&variants[4], Utc::now()).expect("halves");
+        assert_eq!(split[0].archive_label(), variants[4].archive_label());
+        assert_eq!(split[1].full_time, Some(true), "a split keeps the filters");
     }
 }

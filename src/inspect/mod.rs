@@ -1,6 +1,6 @@
 //! Read-only views of what the database holds: the queries behind `db stats`, `runs`,
-//! `categories`, `products`, `cerema users|structures list` and `offers` (and the JSON
-//! API). Each returns serializable rows; nothing here prints.
+//! `categories`, `products`, `cerema users|structures list`, `offers` and `rome search`
+//! (and the JSON API). Each returns serializable rows; nothing here prints.
 //!
 //! Lists take a `limit` and an `offset` (the API pages with them); the field names of
 //! a row are its JSON keys and CSV headers.
@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cerema;
 pub mod db;
 pub mod offers;
+pub mod rome;
 pub mod runs;
 
 use sea_orm::DbErr;

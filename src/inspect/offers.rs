@@ -29,6 +29,8 @@ pub struct OfferFilter {
     pub commune: Vec<String>,
     pub departement: Option<String>,
     pub rome: Option<String>,
+    /// ROME codes, any of them (none: any code); `rome` still applies.
+    pub rome_codes: Vec<String>,
     /// Contract type code (`CDI`, `CDD`, `MIS`...).
     pub contract: Option<String>,
     /// At most `MAX_LIMIT`.
@@ -144,6 +146,10 @@ fn offer_query(filter: &OfferFilter) -> Select<JobOffer> {
     if let Some(r) = &filter.rome {
         q = q.filter(job_offer::Column::RomeCode.eq(r.to_uppercase()));
     }
+    if !filter.rome_codes.is_empty() {
+        let codes = filter.rome_codes.iter().map(String::as_str);
+        q = q.filter(job_offer::Column::RomeCode.is_in(codes));
+    }
     if let Some(c) = &filter.contract {
         q = q.filter(job_offer::Column::TypeContrat.eq(c.to_uppercase()));
     }
@@ -166,7 +172,7 @@ pub struct ValueCount {
 }
 
 /// Offers of one ROME code, with its label (the greatest of its spellings).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RomeCount {
     pub rome_code: Option<String>,
     pub rome_libelle: Option<String>,

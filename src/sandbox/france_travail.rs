@@ -23,7 +23,7 @@ use tokio::sync::RwLock;
 use super::data::mix;
 pub use super::ft_data::DEFAULT_OFFERS;
 use super::ft_data::{
-    self, COMMUNES, CONTRACTS, Commune, DEPARTEMENTS, FtData, Offer, ROMES, fold,
+    self, COMMUNES, CONTRACTS, Commune, DEPARTEMENTS, FtData, NATURES, Offer, ROMES, fold,
 };
 use super::{Sandbox, Shared};
 
@@ -351,8 +351,59 @@ struct Filter {
     contracts: Vec<bool>,
     /// `experience`: 1 (beginners), 2 (1 to 3 years), 3 (more).
     experience: Option<u8>,
+    /// `natureContrat`: the label of the nature asked.
+    nature: Option<&'static str>,
+    /// `tempsPlein`: offers saying they are full time (or part time).
+    full_time: Option<bool>,
+    /// `entrepriseAdaptee`: true keeps the offers of adapted companies, false the others.
+    adapted: Option<bool>,
+    /// `salaireMin` + `periodeSalaire`, in euros a month: offers whose pay can reach it.
+    min_monthly: Option<f64>,
     created: (i64, i64),
     keywords: Vec<String>,
+}
+
+/// `true` or `false`, as the API reads a boolean parameter.
+fn boolean(p: &Params, key: &str) -> Result<Option<bool>, Invalid> {
+    match one(p, key) {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(v) => Err(invalid(format!(
+            "Le paramètre {key} « {v} » est invalide : true ou false."
+        ))),
+    }
+}
+
+/// `salaireMin` with `periodeSalaire` (each needs the other), as euros a month.
+fn min_salary(p: &Params) -> Result<Option<f64>, Invalid> {
+    let (amount, period) = match (one(p, "salaireMin"), one(p, "periodeSalaire")) {
+        (None, None) => return Ok(None),
+        (Some(a), Some(period)) => (a, period),
+        _ => {
+            return Err(invalid(
+                "salaireMin et periodeSalaire doivent être renseignés ensemble.",
+            ));
+        }
+    };
+    let Ok(amount) = amount.parse::<u32>() else {
+        return Err(invalid(format!(
+            "Le salaire minimum « {amount} » doit être un nombre entier d'euros."
+        )));
+    };
+    let amount = f64::from(amount);
+    Ok(Some(match period {
+        "M" => amount,
+        "A" => amount / 12.0,
+        "H" => amount * ft_data::HOURS_A_MONTH,
+        // No offer here is paid per engagement (cachet): none reaches it.
+        "C" => f64::INFINITY,
+        _ => {
+            return Err(invalid(format!(
+                "La période de salaire « {period} » est invalide : M, A, H ou C."
+            )));
+        }
+    }))
 }
 
 impl Filter {
@@ -421,6 +472,19 @@ impl Filter {
                 )));
             }
         };
+        let nature = match one(p, "natureContrat") {
+            None => None,
+            Some(code) => match NATURES.iter().find(|(c, _)| *c == code) {
+                Some((_, label)) => Some(*label),
+                None => {
+                    return Err(invalid(format!(
+                        "La nature de contrat « {code} » est inconnue."
+                    )));
+                }
+            },
+        };
+        let (full_time, adapted) = (boolean(p, "tempsPlein")?, boolean(p, "entrepriseAdaptee")?);
+        let min_monthly = min_salary(p)?;
         let mut created = (i64::MIN, i64::MAX);
         if let Some(v) = one(p, "publieeDepuis") {
             match v.parse::<i64>() {
@@ -463,9 +527,29 @@ impl Filter {
             romes,
             contracts,
             experience,
+            nature,
+            full_time,
+            adapted,
+            min_monthly,
             created,
             keywords,
         })
+    }
+
+    /// Whether the offer's contract nature, working time, company and pay are the ones
+    /// asked (an offer that does not say is kept only when nothing is asked of it).
+    fn keeps_the_terms_of(&self, data: &FtData, o: &Offer) -> bool {
+        self.nature
+            .is_none_or(|n| data.nature(o).is_some_and(|(_, label)| label == n))
+            && self
+                .full_time
+                .is_none_or(|f| data.work_time(o).is_some_and(|(_, full)| full == f))
+            && self
+                .adapted
+                .is_none_or(|a| data.adapted(o).unwrap_or(false) == a)
+            && self
+                .min_monthly
+                .is_none_or(|min| data.pay(o).is_some_and(|pay| pay.monthly_top() >= min))
     }
 
     /// The offers that match, in the API's order.
@@ -476,6 +560,7 @@ impl Filter {
                 && self.contracts[o.contract as usize]
                 && (self.created.0..=self.created.1).contains(&o.created)
                 && self.experience.is_none_or(|e| e == o.experience_level())
+                && self.keeps_the_terms_of(data, o)
                 && (self.keywords.is_empty() || {
                     let text = data.folded_text(*i);
                     self.keywords.iter().all(|k| text.contains(k.as_str()))
@@ -701,6 +786,26 @@ mod tests {
         assert!(parse("commune=75111&distance=-3").is_err());
         assert!(parse("sort=4").is_err());
         assert!(parse("experience=4").is_err());
+        for bad in [
+            "natureContrat=Z9",
+            "tempsPlein=oui",
+            "entrepriseAdaptee=1",
+            "salaireMin=1800",
+            "periodeSalaire=M",
+            "salaireMin=beaucoup&periodeSalaire=M",
+            "salaireMin=1800&periodeSalaire=S",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        for fine in [
+            "natureContrat=FS",
+            "tempsPlein=false",
+            "entrepriseAdaptee=true",
+            "salaireMin=1800&periodeSalaire=M",
+            "salaireMin=12&periodeSalaire=H",
+        ] {
+            assert!(parse(fine).is_ok(), "{fine}");
+        }
     }
 
     #[test]

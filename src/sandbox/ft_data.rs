@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::data::mix;
+pub use crate::france_travail::filters::NATURES;
 
 /// Offers served by default.
 pub const DEFAULT_OFFERS: usize = 20_000;
@@ -159,12 +160,36 @@ pub const COMMUNES: &[Commune] = &[
     com("2A247", "Porto-Vecchio", "20137", "2A", 41.5912, 9.2795, 1),
 ];
 
-/// How a ROME job is paid: per hour, per month or per year, in euros.
-#[derive(Clone, Copy)]
-enum Pay {
+/// How a ROME job is paid: per hour (cents), per month or per year (a range of euros).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pay {
     Hour(u32),
     Month(u32, u32),
     Year(u32, u32),
+}
+
+/// Hours in a month of full-time work (35 h a week), to compare hourly pay.
+pub const HOURS_A_MONTH: f64 = 151.67;
+
+impl Pay {
+    /// The most it pays, in euros a month (hourly pay over [`HOURS_A_MONTH`], yearly
+    /// pay over 12 months).
+    pub fn monthly_top(self) -> f64 {
+        match self {
+            Pay::Hour(cents) => f64::from(cents) / 100.0 * HOURS_A_MONTH,
+            Pay::Month(_, hi) => f64::from(hi),
+            Pay::Year(_, hi) => f64::from(hi) / 12.0,
+        }
+    }
+
+    /// `salaire.libelle` as the API words it.
+    fn libelle(self) -> String {
+        match self {
+            Pay::Hour(c) => format!("Horaire de {},{:02} Euros sur 12 mois", c / 100, c % 100),
+            Pay::Month(lo, hi) => format!("Mensuel de {lo},00 Euros à {hi},00 Euros sur 12 mois"),
+            Pay::Year(lo, hi) => format!("Annuel de {lo},00 Euros à {hi},00 Euros sur 12 mois"),
+        }
+    }
 }
 
 /// A ROME job: code, label, (offer title, appellation) pairs, skills, NAF (code,
@@ -681,12 +706,14 @@ const QUALITES: &[(&str, &str)] = &[
         "Capacité à transmettre un message et à écouter.",
     ),
 ];
-const WORK_TIMES: &[(&str, &str)] = &[
-    ("35H Horaires normaux", "Temps plein"),
-    ("39H Travail en journée", "Temps plein"),
-    ("35H Travail en équipe", "Temps plein"),
-    ("24H Horaires variables", "Temps partiel"),
-    ("20H Travail samedi et dimanche", "Temps partiel"),
+/// `dureeTravailLibelle`, and whether it is full time (`dureeTravailLibelleConverti`:
+/// `Temps plein` or `Temps partiel`, what `tempsPlein` filters on).
+const WORK_TIMES: &[(&str, bool)] = &[
+    ("35H Horaires normaux", true),
+    ("39H Travail en journée", true),
+    ("35H Travail en équipe", true),
+    ("24H Horaires variables", false),
+    ("20H Travail samedi et dimanche", false),
 ];
 const PROFILES: &[&str] = &[
     "Vous êtes rigoureux(se) et appréciez le travail en équipe.",
@@ -952,6 +979,58 @@ impl FtData {
         }
     }
 
+    /// The offer's `i`-th draw of its JSON (the same whenever it is asked).
+    fn draw(&self, o: &Offer, salt: u64) -> u64 {
+        mix(self.seed, u64::from(o.n), 10_000 + salt)
+    }
+
+    /// Whether the offer is a work-study contract (`alternance`).
+    fn alternance(&self, o: &Offer) -> bool {
+        CONTRACTS[o.contract as usize].0 == "CDD" && self.draw(o, 8).is_multiple_of(10)
+    }
+
+    /// The offer's contract nature (code, label), when it says one: a work-study CDD is
+    /// an apprenticeship or a professionalisation contract, the others work contracts.
+    pub fn nature(&self, o: &Offer) -> Option<(&'static str, &'static str)> {
+        if self.draw(o, 9).is_multiple_of(33) {
+            return None;
+        }
+        let code = match (self.alternance(o), self.draw(o, 52) % 3) {
+            (true, 0) => "FS",
+            (true, _) => "E2",
+            (false, _) => "E1",
+        };
+        NATURES.iter().find(|(c, _)| *c == code).copied()
+    }
+
+    /// `dureeTravailLibelle` and whether it is full time, when the offer says.
+    pub fn work_time(&self, o: &Offer) -> Option<(&'static str, bool)> {
+        (!self.draw(o, 37).is_multiple_of(20)).then(|| *pick(WORK_TIMES, self.draw(o, 38)))
+    }
+
+    /// `entreprise.entrepriseAdaptee`, when the offer has an `entreprise`: one company
+    /// in twenty is adapted.
+    pub fn adapted(&self, o: &Offer) -> Option<bool> {
+        match self.company(o) {
+            Some(_) => Some(self.draw(o, 51).is_multiple_of(20)),
+            None => self.draw(o, 5).is_multiple_of(2).then_some(false),
+        }
+    }
+
+    /// What the offer pays, when its `salaire` says (some say `Selon profil`, some
+    /// nothing).
+    pub fn pay(&self, o: &Offer) -> Option<Pay> {
+        if self.draw(o, 33) % 20 < 5 {
+            return None;
+        }
+        let step = (self.draw(o, 34) % 5) as u32;
+        Some(match ROMES[o.rome as usize].pay {
+            Pay::Hour(cents) => Pay::Hour(cents + step * 25),
+            Pay::Month(lo, hi) => Pay::Month(lo, hi + step * 50),
+            Pay::Year(lo, hi) => Pay::Year(lo, hi + step * 1000),
+        })
+    }
+
     fn company(&self, o: &Offer) -> Option<&'static str> {
         let r = mix(self.seed, u64::from(o.n), 9_001);
         match r % 100 {
@@ -1088,13 +1167,14 @@ impl FtData {
                         )),
                     );
                 }
-                e.insert("entrepriseAdaptee".into(), json!(false));
+                e.insert("entrepriseAdaptee".into(), json!(self.adapted(o)));
                 m.insert("entreprise".into(), Value::Object(e));
             }
-            None if r(5) % 2 == 0 => {
-                m.insert("entreprise".into(), json!({ "entrepriseAdaptee": false }));
+            None => {
+                if let Some(adapted) = self.adapted(o) {
+                    m.insert("entreprise".into(), json!({ "entrepriseAdaptee": adapted }));
+                }
             }
-            None => {}
         }
         let (code, label, _) = CONTRACTS[o.contract as usize];
         m.insert("typeContrat".into(), json!(code));
@@ -1105,13 +1185,8 @@ impl FtData {
             format!("{label} - {months} Mois")
         };
         m.insert("typeContratLibelle".into(), json!(label));
-        let alternance = code == "CDD" && r(8) % 10 == 0;
-        if r(9) % 33 != 0 {
-            let nature = if alternance {
-                "Contrat apprentissage"
-            } else {
-                "Contrat travail"
-            };
+        let alternance = self.alternance(o);
+        if let Some((_, nature)) = self.nature(o) {
             m.insert("natureContrat".into(), json!(nature));
         }
         m.insert(
@@ -1167,29 +1242,14 @@ impl FtData {
                 .collect();
             m.insert("qualitesProfessionnelles".into(), Value::Array(q));
         }
-        match r(33) % 20 {
-            0..4 => {}
-            4 => {
+        match (self.pay(o), r(33) % 20) {
+            (None, 4) => {
                 m.insert("salaire".into(), json!({ "commentaire": "Selon profil" }));
             }
-            _ => {
-                let step = r(34) % 5;
-                let libelle = match rome.pay {
-                    Pay::Hour(cents) => {
-                        let c = cents + (step as u32) * 25;
-                        format!("Horaire de {},{:02} Euros sur 12 mois", c / 100, c % 100)
-                    }
-                    Pay::Month(lo, hi) => format!(
-                        "Mensuel de {lo},00 Euros à {},00 Euros sur 12 mois",
-                        hi + step as u32 * 50
-                    ),
-                    Pay::Year(lo, hi) => format!(
-                        "Annuel de {lo},00 Euros à {},00 Euros sur 12 mois",
-                        hi + step as u32 * 1000
-                    ),
-                };
+            (None, _) => {}
+            (Some(pay), _) => {
                 let mut s = Map::new();
-                s.insert("libelle".into(), json!(libelle));
+                s.insert("libelle".into(), json!(pay.libelle()));
                 if r(35) % 3 == 0 {
                     s.insert("complement1".into(), json!("Mutuelle"));
                 }
@@ -1202,8 +1262,8 @@ impl FtData {
                 m.insert("salaire".into(), Value::Object(s));
             }
         }
-        if r(37) % 20 != 0 {
-            let (duration, converted) = pick(WORK_TIMES, r(38));
+        if let Some((duration, full)) = self.work_time(o) {
+            let converted = if full { "Temps plein" } else { "Temps partiel" };
             m.insert("dureeTravailLibelle".into(), json!(duration));
             m.insert("dureeTravailLibelleConverti".into(), json!(converted));
         }

@@ -109,6 +109,7 @@ pub fn router_with(db: DatabaseConnection, options: ServeOptions) -> Router {
     api.route("/api/health", get(routes::health))
         .route("/api/search_jobs", get(routes::search_jobs))
         .route("/api/job_details/{rome_code}", get(routes::job_details))
+        .route("/api/rome/search", get(routes::rome_search))
         .route("/api/match_skills", post(routes::match_skills))
         .route("/api/paris_jobs/{q}", get(routes::paris_jobs))
         .route("/api/runs", get(routes::runs))

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::{ApiError, AppState, DEFAULT_RESULTS, MAX_RESULTS};
 use crate::inspect::catalog::{self, ProductFilter};
 use crate::inspect::offers::{self, OfferFilter};
+use crate::inspect::rome;
 use crate::inspect::runs::{self, RunFilter};
 use crate::skills::{SkillsError, match_stored, rome_profile, split_skills};
 
@@ -122,6 +123,31 @@ pub async fn job_details(State(s): State<Arc<AppState>>, Path(code): Path<String
             "no stored offer has ROME code {code}"
         ))),
     }
+}
+
+/// A page of a list of `total` rows, and `total`.
+#[derive(Debug, Serialize)]
+pub(crate) struct Counted<T> {
+    #[serde(flatten)]
+    pub page: PageOf<T>,
+    pub total: u64,
+}
+
+/// The ROME codes whose label or a job title holds every word of `q`, most stored
+/// offers first, a page of them.
+pub async fn rome_search(State(s): State<Arc<AppState>>, Query(p): Params) -> Answer {
+    known(&p, &["q", "limit", "offset"])?;
+    let (limit, offset) = (count(&p, "limit", DEFAULT_RESULTS)?, offset(&p)?);
+    let q = text(&p, "q")
+        .filter(|q| !crate::inspect::search_words(q).is_empty())
+        .ok_or_else(|| ApiError::bad("`q` (the words to look for) must hold a word"))?;
+    let codes = rome::codes_matching(&s.db, q).await?;
+    let items = rome::counts(&s.db, &codes, limit, offset).await?;
+    let total = codes.len() as u64;
+    to_json(Counted {
+        page: PageOf::of_total(items, limit, offset, total),
+        total,
+    })
 }
 
 pub async fn match_skills(

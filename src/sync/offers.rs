@@ -1,7 +1,8 @@
 //! France Travail collect: every offer of a query, even past the API's 3,150-per-query
 //! cap (the query is split in halves of its creation-date window until each part
 //! fits, an empty half skipped without a request), upserted by id with its skills, de-duplicated across parts, each page
-//! in one transaction; raw pages optionally archived.
+//! in one transaction; raw pages optionally archived. One offer's details are stored by
+//! the same reading and upsert ([`store_offer`]).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -189,7 +190,7 @@ pub async fn collect(
         opts,
         archive,
         started: Utc::now(),
-        label: query.label(),
+        label: query.archive_label(),
         seen,
         requests: 0,
         pages: 0,
@@ -407,30 +408,18 @@ impl Walk<'_> {
         }
         let mut log = PageLog::default();
         let mut items = Vec::new();
-        for mut raw in page.offers {
+        for raw in page.offers {
             log.stats.total += 1;
-            let nul = crate::text::strip_nul(&mut raw);
-            match parse::offer(&raw) {
-                Err(reason) => {
-                    let id = raw.get("id").map(|v| v.to_string());
-                    log.error(id, reason, &raw);
-                }
-                Ok((record, warnings)) => {
-                    if !self.seen.insert(record.id.clone()) {
-                        log.stats.total -= 1;
-                        self.duplicates += 1;
-                        continue;
-                    }
-                    log.warnings(&record.id, warnings, nul, &raw);
-                    let hash = content_hash(&raw);
-                    items.push(Item {
-                        record,
-                        raw,
-                        hash,
-                        new: true,
-                    });
-                }
+            let Some((item, warnings)) = Item::read(raw, &mut log) else {
+                continue;
+            };
+            if !self.seen.insert(item.record.id.clone()) {
+                log.stats.total -= 1;
+                self.duplicates += 1;
+                continue;
             }
+            log.warnings(&item.record.id, warnings.list, warnings.nul, &item.raw);
+            items.push(item);
         }
         let txn = begin_write(self.ctx.db).await?;
         write_offers(&txn, items, &mut log).await?;
@@ -512,6 +501,107 @@ struct Item {
     hash: String,
     /// Not stored yet (else stored with another hash).
     new: bool,
+}
+
+/// What reading an offer found to warn about: the parser's warnings, NUL characters.
+struct ReadWarnings {
+    list: Vec<String>,
+    nul: bool,
+}
+
+impl Item {
+    /// An offer as the API sent it, NUL characters removed, read and hashed; `None`
+    /// when it cannot be read, the reason logged as an error of `log`.
+    fn read(mut raw: Value, log: &mut PageLog) -> Option<(Item, ReadWarnings)> {
+        let nul = crate::text::strip_nul(&mut raw);
+        match parse::offer(&raw) {
+            Err(reason) => {
+                let id = raw.get("id").map(|v| v.to_string());
+                log.error(id, reason, &raw);
+                None
+            }
+            Ok((record, list)) => {
+                let hash = content_hash(&raw);
+                let item = Item {
+                    record,
+                    raw,
+                    hash,
+                    new: true,
+                };
+                Some((item, ReadWarnings { list, nul }))
+            }
+        }
+    }
+}
+
+/// What storing one offer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Created,
+    Updated,
+    /// Stored already as it is: only marked seen.
+    Unchanged,
+}
+
+/// One offer stored, and what its record warned about (fields left empty, NUL removed).
+#[derive(Debug, Clone)]
+pub struct StoredOffer {
+    pub id: String,
+    pub stored: Stored,
+    pub warnings: Vec<String>,
+}
+
+/// Why an offer was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The offer cannot be read (no id...), or the database refused it.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Stores one offer as the API sent it (`offres/{id}`) with its skills, by the collect's
+/// upsert, in a transaction of its own: created, updated (skills replaced) or, when
+/// its content hash is the stored one, only marked seen. Nothing is written when it
+/// is refused.
+pub async fn store_offer(db: &DatabaseConnection, raw: Value) -> Result<StoredOffer, StoreError> {
+    let mut log = PageLog::default();
+    let Some((item, warnings)) = Item::read(raw, &mut log) else {
+        return Err(refusal(log));
+    };
+    let id = item.record.id.clone();
+    log.warnings(&id, warnings.list, warnings.nul, &item.raw);
+    let txn = begin_write(db).await?;
+    write_offers(&txn, vec![item], &mut log).await?;
+    if log.stats.errors > 0 {
+        txn.rollback().await?;
+        return Err(refusal(log));
+    }
+    txn.commit().await?;
+    let s = &log.stats;
+    let stored = match (s.created, s.updated) {
+        (1, _) => Stored::Created,
+        (_, 1) => Stored::Updated,
+        _ => Stored::Unchanged,
+    };
+    let warnings = log.issues.into_iter().map(|i| i.error).collect();
+    Ok(StoredOffer {
+        id,
+        stored,
+        warnings,
+    })
+}
+
+/// The error a refused offer's log holds.
+fn refusal(log: PageLog) -> StoreError {
+    let message = log
+        .issues
+        .into_iter()
+        .rev()
+        .find(|i| !i.warning)
+        .map_or_else(|| "the offer was not stored".to_owned(), |i| i.error);
+    StoreError::Refused(message)
 }
 
 /// New offers as multi-row inserts, changed ones updated (skills replaced), unchanged

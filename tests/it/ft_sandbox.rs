@@ -312,6 +312,13 @@ async fn bad_parameters_are_400s_that_say_which_rule() {
             "yyyy-MM-ddTHH:mm:ssZ",
         ),
         ("commune=75111&distance=far", "distance"),
+        ("natureContrat=Z9", "nature de contrat"),
+        ("tempsPlein=oui", "tempsPlein"),
+        ("entrepriseAdaptee=1", "entrepriseAdaptee"),
+        ("salaireMin=1800", "ensemble"),
+        ("periodeSalaire=M", "ensemble"),
+        ("salaireMin=1800&periodeSalaire=W", "période de salaire"),
+        ("salaireMin=beaucoup&periodeSalaire=M", "nombre entier"),
     ] {
         let answer = ft.search(query).await;
         assert_eq!(answer.status, 400, "{query}: {}", answer.text);
@@ -321,7 +328,13 @@ async fn bad_parameters_are_400s_that_say_which_rule() {
         let message = body["message"].as_str().unwrap_or_default();
         assert!(message.contains(says), "{query}: {message}");
     }
-    for fine in ["publieeDepuis=31", "sort=1", &format!("{min}&{max}")] {
+    for fine in [
+        "publieeDepuis=31",
+        "sort=1",
+        &format!("{min}&{max}"),
+        "natureContrat=E1&tempsPlein=true&entrepriseAdaptee=false",
+        "salaireMin=12&periodeSalaire=H",
+    ] {
         assert_ne!(ft.search(fine).await.status, 400, "{fine}");
     }
 }

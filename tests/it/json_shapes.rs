@@ -248,6 +248,7 @@ async fn every_documented_output_has_exactly_the_documented_fields(db: TestDb) {
     let rome = first(&offers, "rome_code");
     let profile = ok_json(&db, &["rome", "show", &rome]).await;
     check("rome show", &profile);
+    check("rome search", &ok_json(&db, &["rome", "search", "e"]).await);
     let skill = profile["skills"][0]["libelle"]
         .as_str()
         .expect("a skill")
@@ -543,7 +544,7 @@ async fn bench(db: &TestDb) -> Value {
 }
 
 /// The JSON of the console's offers and jobs pages (`/api/offers`, `/api/offers/stats`,
-/// `/api/offers/{id}`, `/api/rome`).
+/// `/api/offers/{id}`, `/api/rome`), and `/api/rome/search`.
 async fn console_offers_and_jobs(db: &TestDb, check: &impl Fn(&'static str, &Value)) {
     let server = crate::console::Console::start(db).await;
     let (base, http) = (server.base.clone(), server.http.clone());
@@ -565,6 +566,10 @@ async fn console_offers_and_jobs(db: &TestDb, check: &impl Fn(&'static str, &Val
     let rome = get("/api/rome?limit=2").await;
     assert!(rome.get("next_offset").is_some(), "{rome}");
     check("GET /api/rome", &rome);
+    let found = get("/api/rome/search?q=e&limit=2").await;
+    assert!(found.get("next_offset").is_some(), "{found}");
+    check("GET /api/rome/search", &found);
+    check("rome search", &found["items"]);
     server.shutdown().await;
 }
 

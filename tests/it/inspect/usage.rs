@@ -15,6 +15,7 @@ async fn an_empty_database_gives_empty_lists_in_every_format(db: TestDb) {
         &["cerema", "users", "list"],
         &["cerema", "structures", "list"],
         &["offers", "search", "--q", "développeur"],
+        &["rome", "search", "cuisine"],
     ] {
         let table = cli(&db, args);
         assert_eq!(table.status.code(), Some(0), "{args:?}: {}", stderr(&table));
@@ -61,7 +62,8 @@ async fn bad_arguments_exit_2_with_a_message() {
                 &["offers", "search", "--departement", "9999"],
                 "not a département",
             ),
-            (&["rome", "show", "G16"], "not a ROME code"),
+            (&["rome", "show", "%"], "must hold a word"),
+            (&["rome", "search", "x", "--limit", "0"], "--limit"),
             (&["match-skills", "--rome", "G1602"], "--skills"),
             (&["categories", "tree", "--depth", "0"], "--depth"),
             (
