@@ -7,7 +7,7 @@ use entity::prelude::*;
 use entity::{account, account_token, profile_education, profile_experience, profile_skill};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
+    IntoActiveModel, QueryFilter, QueryOrder, Select, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -453,112 +453,63 @@ pub async fn profile(db: &impl ConnectionTrait, id: i32) -> Result<Profile, Prof
     })
 }
 
-pub async fn skills(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-) -> Result<Vec<profile_skill::Model>, DbErr> {
-    ProfileSkill::find()
-        .filter(profile_skill::Column::AccountId.eq(account_id))
-        .order_by_asc(profile_skill::Column::Id)
-        .all(db)
-        .await
-}
-
-pub async fn experiences(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-) -> Result<Vec<profile_experience::Model>, DbErr> {
-    ProfileExperience::find()
-        .filter(profile_experience::Column::AccountId.eq(account_id))
-        .order_by_desc(profile_experience::Column::StartDate)
-        .order_by_asc(profile_experience::Column::Id)
-        .all(db)
-        .await
-}
-
-pub async fn education(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-) -> Result<Vec<profile_education::Model>, DbErr> {
-    ProfileEducation::find()
-        .filter(profile_education::Column::AccountId.eq(account_id))
-        .order_by_asc(profile_education::Column::Id)
-        .all(db)
-        .await
-}
-
-/// A skill's checked label.
-fn skill_label(input: &SkillInput) -> Result<String, ProfileError> {
-    required("label", &input.label)
-}
-
-fn room_for(what: &'static str, held: usize) -> Result<(), ProfileError> {
-    if held >= MAX_ITEMS {
-        return Err(invalid(format!(
-            "a profile holds at most {MAX_ITEMS} {what}: remove some first"
-        )));
+/// One kind of item a profile holds (a skill, a work experience, an education entry):
+/// its rules, its order and how a checked input becomes a row. Ownership, the cap and
+/// the 404 are written once, in `items`, `add_item`, `update_item` and `remove_item`,
+/// which the CLI, the import and the API share.
+pub trait Item:
+    EntityTrait<Model: IntoActiveModel<Self::ActiveModel> + Serialize + Send, ActiveModel: Send>
+    + Send
+    + Sync
+    + 'static
+{
+    /// The item as a client gives it.
+    type Input: serde::de::DeserializeOwned + Send + Sync;
+    /// The input once checked.
+    type Fields: Send;
+    /// `skill`: what a missing one is called.
+    const WHAT: &'static str;
+    /// `skills`: what the cap counts.
+    const PLURAL: &'static str;
+    fn id() -> Self::Column;
+    fn account_id() -> Self::Column;
+    /// The order a profile lists them in (by id unless said otherwise).
+    fn ordered(q: Select<Self>) -> Select<Self> {
+        q.order_by_asc(Self::id())
     }
-    Ok(())
+    fn check(input: &Self::Input) -> Result<Self::Fields, ProfileError>;
+    fn create(account_id: i32, fields: Self::Fields) -> Self::ActiveModel;
+    fn replace(row: &mut Self::ActiveModel, fields: Self::Fields);
 }
 
-pub async fn add_skill(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    input: &SkillInput,
-) -> Result<profile_skill::Model, ProfileError> {
-    let label = skill_label(input)?;
-    room_for("skills", skills(db, account_id).await?.len())?;
-    Ok(profile_skill::ActiveModel {
-        account_id: Set(account_id),
-        label: Set(label),
-        created_at: Set(now()),
-        ..Default::default()
+impl Item for ProfileSkill {
+    type Input = SkillInput;
+    type Fields = String;
+    const WHAT: &'static str = "skill";
+    const PLURAL: &'static str = "skills";
+    fn id() -> Self::Column {
+        profile_skill::Column::Id
     }
-    .insert(db)
-    .await?)
-}
-
-/// Replaces the skill `id` of `account_id` (another account's is not found).
-pub async fn update_skill(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    id: i32,
-    input: &SkillInput,
-) -> Result<profile_skill::Model, ProfileError> {
-    let label = skill_label(input)?;
-    let mut row = owned_skill(db, account_id, id).await?.into_active_model();
-    row.label = Set(label);
-    Ok(row.update(db).await?)
-}
-
-async fn owned_skill(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    id: i32,
-) -> Result<profile_skill::Model, ProfileError> {
-    ProfileSkill::find_by_id(id)
-        .filter(profile_skill::Column::AccountId.eq(account_id))
-        .one(db)
-        .await?
-        .ok_or(ProfileError::NoItem("skill", id))
-}
-
-pub async fn remove_skill(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    id: i32,
-) -> Result<(), ProfileError> {
-    let gone = ProfileSkill::delete_many()
-        .filter(profile_skill::Column::Id.eq(id))
-        .filter(profile_skill::Column::AccountId.eq(account_id))
-        .exec(db)
-        .await?;
-    if gone.rows_affected == 0 {
-        return Err(ProfileError::NoItem("skill", id));
+    fn account_id() -> Self::Column {
+        profile_skill::Column::AccountId
     }
-    Ok(())
+    fn check(input: &SkillInput) -> Result<String, ProfileError> {
+        required("label", &input.label)
+    }
+    fn create(account_id: i32, label: String) -> Self::ActiveModel {
+        profile_skill::ActiveModel {
+            account_id: Set(account_id),
+            label: Set(label),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+    }
+    fn replace(row: &mut Self::ActiveModel, label: String) {
+        row.label = Set(label);
+    }
 }
 
+/// A checked work experience: title, employer, ROME code, start, end.
 type ExperienceFields = (
     String,
     Option<String>,
@@ -567,136 +518,167 @@ type ExperienceFields = (
     Option<NaiveDate>,
 );
 
-fn experience_fields(input: &ExperienceInput) -> Result<ExperienceFields, ProfileError> {
-    let title = required("title", &input.title)?;
-    let employer = optional("employer", input.employer.as_deref())?;
-    let rome = rome(input.rome_code.as_deref())?;
-    let start = date("start_date", Some(&input.start_date))?
-        .ok_or_else(|| invalid("`start_date` is required (a date YYYY-MM-DD)"))?;
-    let end = date("end_date", input.end_date.as_deref())?;
-    dates_in_order(Some(start), end)?;
-    Ok((title, employer, rome, start, end))
-}
-
-pub async fn add_experience(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    input: &ExperienceInput,
-) -> Result<profile_experience::Model, ProfileError> {
-    let (title, employer, rome, start, end) = experience_fields(input)?;
-    room_for("experiences", experiences(db, account_id).await?.len())?;
-    Ok(profile_experience::ActiveModel {
-        account_id: Set(account_id),
-        title: Set(title),
-        employer: Set(employer),
-        rome_code: Set(rome),
-        start_date: Set(start),
-        end_date: Set(end),
-        ..Default::default()
+impl Item for ProfileExperience {
+    type Input = ExperienceInput;
+    type Fields = ExperienceFields;
+    const WHAT: &'static str = "experience";
+    const PLURAL: &'static str = "experiences";
+    fn id() -> Self::Column {
+        profile_experience::Column::Id
     }
-    .insert(db)
-    .await?)
-}
-
-pub async fn update_experience(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    id: i32,
-    input: &ExperienceInput,
-) -> Result<profile_experience::Model, ProfileError> {
-    let (title, employer, rome, start, end) = experience_fields(input)?;
-    let mut row = ProfileExperience::find_by_id(id)
-        .filter(profile_experience::Column::AccountId.eq(account_id))
-        .one(db)
-        .await?
-        .ok_or(ProfileError::NoItem("experience", id))?
-        .into_active_model();
-    row.title = Set(title);
-    row.employer = Set(employer);
-    row.rome_code = Set(rome);
-    row.start_date = Set(start);
-    row.end_date = Set(end);
-    Ok(row.update(db).await?)
-}
-
-pub async fn remove_experience(
-    db: &impl ConnectionTrait,
-    account_id: i32,
-    id: i32,
-) -> Result<(), ProfileError> {
-    let gone = ProfileExperience::delete_many()
-        .filter(profile_experience::Column::Id.eq(id))
-        .filter(profile_experience::Column::AccountId.eq(account_id))
-        .exec(db)
-        .await?;
-    if gone.rows_affected == 0 {
-        return Err(ProfileError::NoItem("experience", id));
+    fn account_id() -> Self::Column {
+        profile_experience::Column::AccountId
     }
-    Ok(())
+    /// The latest first.
+    fn ordered(q: Select<Self>) -> Select<Self> {
+        q.order_by_desc(profile_experience::Column::StartDate)
+            .order_by_asc(profile_experience::Column::Id)
+    }
+    fn check(input: &ExperienceInput) -> Result<ExperienceFields, ProfileError> {
+        let title = required("title", &input.title)?;
+        let employer = optional("employer", input.employer.as_deref())?;
+        let rome = rome(input.rome_code.as_deref())?;
+        let start = date("start_date", Some(&input.start_date))?
+            .ok_or_else(|| invalid("`start_date` is required (a date YYYY-MM-DD)"))?;
+        let end = date("end_date", input.end_date.as_deref())?;
+        dates_in_order(Some(start), end)?;
+        Ok((title, employer, rome, start, end))
+    }
+    fn create(account_id: i32, fields: ExperienceFields) -> Self::ActiveModel {
+        let mut row = profile_experience::ActiveModel {
+            account_id: Set(account_id),
+            ..Default::default()
+        };
+        Self::replace(&mut row, fields);
+        row
+    }
+    fn replace(row: &mut Self::ActiveModel, (title, employer, rome, start, end): ExperienceFields) {
+        row.title = Set(title);
+        row.employer = Set(employer);
+        row.rome_code = Set(rome);
+        row.start_date = Set(start);
+        row.end_date = Set(end);
+    }
 }
 
+/// A checked education entry: degree, school, start, end.
 type EducationFields = (String, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 
-fn education_fields(input: &EducationInput) -> Result<EducationFields, ProfileError> {
-    let degree = required("degree", &input.degree)?;
-    let school = optional("school", input.school.as_deref())?;
-    let start = date("start_date", input.start_date.as_deref())?;
-    let end = date("end_date", input.end_date.as_deref())?;
-    dates_in_order(start, end)?;
-    Ok((degree, school, start, end))
+impl Item for ProfileEducation {
+    type Input = EducationInput;
+    type Fields = EducationFields;
+    const WHAT: &'static str = "education entry";
+    const PLURAL: &'static str = "education entries";
+    fn id() -> Self::Column {
+        profile_education::Column::Id
+    }
+    fn account_id() -> Self::Column {
+        profile_education::Column::AccountId
+    }
+    fn check(input: &EducationInput) -> Result<EducationFields, ProfileError> {
+        let degree = required("degree", &input.degree)?;
+        let school = optional("school", input.school.as_deref())?;
+        let start = date("start_date", input.start_date.as_deref())?;
+        let end = date("end_date", input.end_date.as_deref())?;
+        dates_in_order(start, end)?;
+        Ok((degree, school, start, end))
+    }
+    fn create(account_id: i32, fields: EducationFields) -> Self::ActiveModel {
+        let mut row = profile_education::ActiveModel {
+            account_id: Set(account_id),
+            ..Default::default()
+        };
+        Self::replace(&mut row, fields);
+        row
+    }
+    fn replace(row: &mut Self::ActiveModel, (degree, school, start, end): EducationFields) {
+        row.degree = Set(degree);
+        row.school = Set(school);
+        row.start_date = Set(start);
+        row.end_date = Set(end);
+    }
 }
 
-pub async fn add_education(
+/// The items of `account_id`, in their order.
+pub async fn items<I: Item>(
     db: &impl ConnectionTrait,
     account_id: i32,
-    input: &EducationInput,
-) -> Result<profile_education::Model, ProfileError> {
-    let (degree, school, start, end) = education_fields(input)?;
-    room_for("education entries", education(db, account_id).await?.len())?;
-    Ok(profile_education::ActiveModel {
-        account_id: Set(account_id),
-        degree: Set(degree),
-        school: Set(school),
-        start_date: Set(start),
-        end_date: Set(end),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?)
+) -> Result<Vec<I::Model>, DbErr> {
+    I::ordered(I::find().filter(I::account_id().eq(account_id)))
+        .all(db)
+        .await
 }
 
-pub async fn update_education(
+pub async fn skills(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+) -> Result<Vec<profile_skill::Model>, DbErr> {
+    items::<ProfileSkill>(db, account_id).await
+}
+
+pub async fn experiences(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+) -> Result<Vec<profile_experience::Model>, DbErr> {
+    items::<ProfileExperience>(db, account_id).await
+}
+
+pub async fn education(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+) -> Result<Vec<profile_education::Model>, DbErr> {
+    items::<ProfileEducation>(db, account_id).await
+}
+
+/// Adds an item to `account_id`'s profile, within the cap.
+pub async fn add_item<I: Item>(
+    db: &impl ConnectionTrait,
+    account_id: i32,
+    input: &I::Input,
+) -> Result<I::Model, ProfileError> {
+    let fields = I::check(input)?;
+    let held = items::<I>(db, account_id).await?.len();
+    if held >= MAX_ITEMS {
+        return Err(invalid(format!(
+            "a profile holds at most {MAX_ITEMS} {}: remove some first",
+            I::PLURAL
+        )));
+    }
+    Ok(I::create(account_id, fields).insert(db).await?)
+}
+
+/// Replaces the item `id` of `account_id` (another account's is not found).
+pub async fn update_item<I: Item>(
     db: &impl ConnectionTrait,
     account_id: i32,
     id: i32,
-    input: &EducationInput,
-) -> Result<profile_education::Model, ProfileError> {
-    let (degree, school, start, end) = education_fields(input)?;
-    let mut row = ProfileEducation::find_by_id(id)
-        .filter(profile_education::Column::AccountId.eq(account_id))
+    input: &I::Input,
+) -> Result<I::Model, ProfileError> {
+    let fields = I::check(input)?;
+    let mut row = I::find()
+        .filter(I::id().eq(id))
+        .filter(I::account_id().eq(account_id))
         .one(db)
         .await?
-        .ok_or(ProfileError::NoItem("education entry", id))?
+        .ok_or(ProfileError::NoItem(I::WHAT, id))?
         .into_active_model();
-    row.degree = Set(degree);
-    row.school = Set(school);
-    row.start_date = Set(start);
-    row.end_date = Set(end);
+    I::replace(&mut row, fields);
     Ok(row.update(db).await?)
 }
 
-pub async fn remove_education(
+/// Removes the item `id` of `account_id` (another account's is not found).
+pub async fn remove_item<I: Item>(
     db: &impl ConnectionTrait,
     account_id: i32,
     id: i32,
 ) -> Result<(), ProfileError> {
-    let gone = ProfileEducation::delete_many()
-        .filter(profile_education::Column::Id.eq(id))
-        .filter(profile_education::Column::AccountId.eq(account_id))
+    let gone = I::delete_many()
+        .filter(I::id().eq(id))
+        .filter(I::account_id().eq(account_id))
         .exec(db)
         .await?;
     if gone.rows_affected == 0 {
-        return Err(ProfileError::NoItem("education entry", id));
+        return Err(ProfileError::NoItem(I::WHAT, id));
     }
     Ok(())
 }
@@ -722,16 +704,18 @@ pub async fn import(db: &DatabaseConnection, doc: &ProfileImport) -> Result<Prof
         phone: doc.phone.clone(),
     };
     let account = add_account(&txn, &input, None).await?;
-    for s in &doc.skills {
-        add_skill(&txn, account.id, s).await?;
+    for (i, s) in doc.skills.iter().enumerate() {
+        add_item::<ProfileSkill>(&txn, account.id, s)
+            .await
+            .map_err(|err| in_item("skills", i, err))?;
     }
     for (i, e) in doc.experiences.iter().enumerate() {
-        add_experience(&txn, account.id, e)
+        add_item::<ProfileExperience>(&txn, account.id, e)
             .await
             .map_err(|err| in_item("experiences", i, err))?;
     }
     for (i, e) in doc.education.iter().enumerate() {
-        add_education(&txn, account.id, e)
+        add_item::<ProfileEducation>(&txn, account.id, e)
             .await
             .map_err(|err| in_item("education", i, err))?;
     }
@@ -783,7 +767,7 @@ mod tests {
         assert!(rome(Some("G16")).is_err());
         assert!(date("start_date", Some("2024-02-30")).is_err());
         assert!(date("start_date", Some("01/02/2024")).is_err());
-        let e = experience_fields(&ExperienceInput {
+        let e = ProfileExperience::check(&ExperienceInput {
             id: None,
             title: "Cook".into(),
             employer: None,

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use entity::account;
+use entity::prelude::{ProfileEducation, ProfileExperience, ProfileSkill};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -28,9 +29,7 @@ use serde_json::json;
 use super::{ApiError, AppState};
 use crate::profiles::ProfileError;
 use crate::profiles::auth;
-use crate::profiles::store::{
-    self, AccountInput, AccountView, EducationInput, ExperienceInput, SkillInput,
-};
+use crate::profiles::store::{self, AccountInput, AccountView, Item};
 use crate::profiles::throttle::{Throttle, ThrottleRules, account_key, address_key};
 use crate::secret::Secret;
 
@@ -75,21 +74,9 @@ pub fn routes(db: DatabaseConnection, options: AccountsOptions) -> Router<Arc<Ap
         .route("/api/logout", post(logout))
         .route("/api/me", get(me).put(put_me))
         .route("/api/me/password", put(put_password))
-        .route("/api/me/skills", get(skills).post(add_skill))
-        .route(
-            "/api/me/skills/{id}",
-            put(update_skill).delete(remove_skill),
-        )
-        .route("/api/me/experiences", get(experiences).post(add_experience))
-        .route(
-            "/api/me/experiences/{id}",
-            put(update_experience).delete(remove_experience),
-        )
-        .route("/api/me/education", get(education).post(add_education))
-        .route(
-            "/api/me/education/{id}",
-            put(update_education).delete(remove_education),
-        )
+        .merge(item_routes::<ProfileSkill>("/api/me/skills"))
+        .merge(item_routes::<ProfileExperience>("/api/me/experiences"))
+        .merge(item_routes::<ProfileEducation>("/api/me/education"))
         .layer(DefaultBodyLimit::max(MAX_ACCOUNT_BODY_BYTES))
         .with_state(state)
 }
@@ -364,51 +351,32 @@ fn item_id(raw: &str) -> Result<i32, Fail> {
     })
 }
 
-async fn skills(State(s): St, headers: HeaderMap) -> Answer {
-    let a = caller(&s, &headers).await?;
-    ok(StatusCode::OK, store::skills(&s.db, a.id).await?)
+/// `GET`/`POST path` and `PUT`/`DELETE path/{id}`: one kind of the caller's profile
+/// items.
+fn item_routes<I: Item>(path: &str) -> Router<Arc<AccountsState>> {
+    Router::new()
+        .route(path, get(list_items::<I>).post(add_item::<I>))
+        .route(
+            &format!("{path}/{{id}}"),
+            put(update_item::<I>).delete(remove_item::<I>),
+        )
 }
 
-async fn add_skill(State(s): St, headers: HeaderMap, b: Body) -> Answer {
+async fn list_items<I: Item>(State(s): St, headers: HeaderMap) -> Answer {
     let a = caller(&s, &headers).await?;
-    let input: SkillInput = body(b)?;
+    ok(StatusCode::OK, store::items::<I>(&s.db, a.id).await?)
+}
+
+async fn add_item<I: Item>(State(s): St, headers: HeaderMap, b: Body) -> Answer {
+    let a = caller(&s, &headers).await?;
+    let input: I::Input = body(b)?;
     ok(
         StatusCode::CREATED,
-        store::add_skill(&s.db, a.id, &input).await?,
+        store::add_item::<I>(&s.db, a.id, &input).await?,
     )
 }
 
-async fn update_skill(State(s): St, Path(id): Path<String>, headers: HeaderMap, b: Body) -> Answer {
-    let a = caller(&s, &headers).await?;
-    let id = item_id(&id)?;
-    let input: SkillInput = body(b)?;
-    ok(
-        StatusCode::OK,
-        store::update_skill(&s.db, a.id, id, &input).await?,
-    )
-}
-
-async fn remove_skill(State(s): St, Path(id): Path<String>, headers: HeaderMap) -> Answer {
-    let a = caller(&s, &headers).await?;
-    store::remove_skill(&s.db, a.id, item_id(&id)?).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn experiences(State(s): St, headers: HeaderMap) -> Answer {
-    let a = caller(&s, &headers).await?;
-    ok(StatusCode::OK, store::experiences(&s.db, a.id).await?)
-}
-
-async fn add_experience(State(s): St, headers: HeaderMap, b: Body) -> Answer {
-    let a = caller(&s, &headers).await?;
-    let input: ExperienceInput = body(b)?;
-    ok(
-        StatusCode::CREATED,
-        store::add_experience(&s.db, a.id, &input).await?,
-    )
-}
-
-async fn update_experience(
+async fn update_item<I: Item>(
     State(s): St,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -416,50 +384,15 @@ async fn update_experience(
 ) -> Answer {
     let a = caller(&s, &headers).await?;
     let id = item_id(&id)?;
-    let input: ExperienceInput = body(b)?;
+    let input: I::Input = body(b)?;
     ok(
         StatusCode::OK,
-        store::update_experience(&s.db, a.id, id, &input).await?,
+        store::update_item::<I>(&s.db, a.id, id, &input).await?,
     )
 }
 
-async fn remove_experience(State(s): St, Path(id): Path<String>, headers: HeaderMap) -> Answer {
+async fn remove_item<I: Item>(State(s): St, Path(id): Path<String>, headers: HeaderMap) -> Answer {
     let a = caller(&s, &headers).await?;
-    store::remove_experience(&s.db, a.id, item_id(&id)?).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn education(State(s): St, headers: HeaderMap) -> Answer {
-    let a = caller(&s, &headers).await?;
-    ok(StatusCode::OK, store::education(&s.db, a.id).await?)
-}
-
-async fn add_education(State(s): St, headers: HeaderMap, b: Body) -> Answer {
-    let a = caller(&s, &headers).await?;
-    let input: EducationInput = body(b)?;
-    ok(
-        StatusCode::CREATED,
-        store::add_education(&s.db, a.id, &input).await?,
-    )
-}
-
-async fn update_education(
-    State(s): St,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    b: Body,
-) -> Answer {
-    let a = caller(&s, &headers).await?;
-    let id = item_id(&id)?;
-    let input: EducationInput = body(b)?;
-    ok(
-        StatusCode::OK,
-        store::update_education(&s.db, a.id, id, &input).await?,
-    )
-}
-
-async fn remove_education(State(s): St, Path(id): Path<String>, headers: HeaderMap) -> Answer {
-    let a = caller(&s, &headers).await?;
-    store::remove_education(&s.db, a.id, item_id(&id)?).await?;
+    store::remove_item::<I>(&s.db, a.id, item_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -70,15 +70,16 @@ async fn profiles_keep_one_account_per_email_and_each_row_to_its_owner(db: TestD
     let bob = store::add_account(&conn, &person("bob@example.org"), None)
         .await
         .expect("created");
-    let s = store::add_skill(&conn, ana.id, &skill("Service en salle"))
+    let s = store::add_item::<ProfileSkill>(&conn, ana.id, &skill("Service en salle"))
         .await
         .expect("a skill");
-    let e = store::add_experience(&conn, ana.id, &experience("Serveuse", Some("g1803")))
-        .await
-        .expect("an experience");
+    let e =
+        store::add_item::<ProfileExperience>(&conn, ana.id, &experience("Serveuse", Some("g1803")))
+            .await
+            .expect("an experience");
     assert_eq!(e.rome_code.as_deref(), Some("G1803"));
     assert_eq!(e.start_date.to_string(), "2021-03-01");
-    store::add_education(
+    store::add_item::<ProfileEducation>(
         &conn,
         ana.id,
         &EducationInput {
@@ -94,17 +95,23 @@ async fn profiles_keep_one_account_per_email_and_each_row_to_its_owner(db: TestD
 
     // Bob reaches none of Ana's rows by their ids.
     assert!(matches!(
-        store::update_skill(&conn, bob.id, s.id, &skill("Pirate")).await,
+        store::update_item::<ProfileSkill>(&conn, bob.id, s.id, &skill("Pirate")).await,
         Err(ProfileError::NoItem("skill", _))
     ));
-    assert!(store::remove_experience(&conn, bob.id, e.id).await.is_err());
+    assert!(
+        store::remove_item::<ProfileExperience>(&conn, bob.id, e.id)
+            .await
+            .is_err()
+    );
     assert!(store::skills(&conn, bob.id).await.expect("read").is_empty());
     let p = store::profile(&conn, ana.id).await.expect("a profile");
     assert_eq!(p.skills[0].label, "Service en salle");
     assert_eq!((p.experiences.len(), p.education.len()), (1, 1));
 
     // A bad value is refused with its field named.
-    let bad = store::add_experience(&conn, ana.id, &experience("Cook", Some("chef"))).await;
+    let bad =
+        store::add_item::<ProfileExperience>(&conn, ana.id, &experience("Cook", Some("chef")))
+            .await;
     assert!(
         bad.expect_err("bad rome")
             .to_string()
@@ -210,12 +217,16 @@ async fn profiles_cli_manages_accounts_and_moves_profiles_as_json(db: TestDb) {
 
     // A profile exported, removed, and imported again holds the same things.
     {
-        store::add_skill(&conn, stored.id, &skill("Service en salle"))
+        store::add_item::<ProfileSkill>(&conn, stored.id, &skill("Service en salle"))
             .await
             .expect("a skill");
-        store::add_experience(&conn, stored.id, &experience("Serveuse", Some("G1803")))
-            .await
-            .expect("an experience");
+        store::add_item::<ProfileExperience>(
+            &conn,
+            stored.id,
+            &experience("Serveuse", Some("G1803")),
+        )
+        .await
+        .expect("an experience");
     }
     let exported = json_of(&db, &["profiles", "export", "ana@example.org"]);
     assert_eq!(exported["skills"][0]["label"], "Service en salle");
