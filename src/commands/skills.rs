@@ -2,6 +2,7 @@
 //! match-skills --rome CODE --skills "..."`: the jobs and skills side of the stored
 //! France Travail offers.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -92,8 +93,18 @@ fn pct(f: f64) -> String {
 
 /// Prints `value` as one JSON object.
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<ExitCode> {
-    println!("{}", serde_json::to_string(value)?);
-    Ok(ExitCode::SUCCESS)
+    let json = serde_json::to_string(value)?;
+    emit(|out| writeln!(out, "{json}"))
+}
+
+/// Writes what `write` writes to stdout; a closed pipe (`| head`) is success.
+fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<ExitCode> {
+    let mut out = super::format::stdout();
+    super::format::done(
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(anyhow::Error::from),
+    )
 }
 
 /// Prints `header` and the `records` as CSV.
@@ -199,20 +210,18 @@ async fn run_show(args: RomeShowArgs, db: &DatabaseConnection) -> anyhow::Result
                 ]
             }),
         ),
-        Format::Table => {
-            print_profile(&p);
-            Ok(ExitCode::SUCCESS)
-        }
+        Format::Table => emit(|out| print_profile(out, &p)),
     }
 }
 
-fn print_profile(p: &RomeProfile) {
-    println!(
+fn print_profile(out: &mut dyn Write, p: &RomeProfile) -> io::Result<()> {
+    writeln!(
+        out,
         "{} {} — {} stored offers\n",
         p.rome_code,
         p.rome_libelle.as_deref().unwrap_or("(no label)"),
         table::count(p.offers)
-    );
+    )?;
     let none = Layout::default();
     let skills: Vec<Vec<String>> = p
         .skills
@@ -220,21 +229,21 @@ fn print_profile(p: &RomeProfile) {
         .map(|s| vec![s.libelle.clone(), s.offers.to_string(), pct(s.frequency)])
         .collect();
     let skills = figures_table(&["skill", "offers", "share"], &skills, &none);
-    println!("Most requested skills\n{skills}\n");
+    writeln!(out, "Most requested skills\n{skills}\n")?;
     let contracts: Vec<Vec<String>> = p
         .contracts
         .iter()
         .map(|c| vec![c.value.clone(), c.offers.to_string(), pct(c.frequency)])
         .collect();
     let contracts = figures_table(&["contract", "offers", "share"], &contracts, &none);
-    println!("Contracts\n{contracts}\n");
+    writeln!(out, "Contracts\n{contracts}\n")?;
     let salaries: Vec<Vec<String>> = p
         .salaries
         .iter()
         .map(|s| vec![s.value.clone(), s.offers.to_string()])
         .collect();
     let salaries = figures_table(&["salary", "offers"], &salaries, &none);
-    println!("Salaries seen\n{salaries}\n");
+    writeln!(out, "Salaries seen\n{salaries}\n")?;
     let samples: Vec<Vec<String>> = p
         .samples
         .iter()
@@ -254,7 +263,8 @@ fn print_profile(p: &RomeProfile) {
             drop: &["contract", "place"],
         },
     );
-    println!("Recent offers\n{samples}");
+    writeln!(out, "Recent offers\n{samples}")?;
+    Ok(())
 }
 
 pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<ExitCode> {
@@ -275,10 +285,7 @@ pub async fn run_match(args: MatchSkillsArgs, ctx: &Context) -> anyhow::Result<E
             ],
             match_records(&r),
         ),
-        Format::Table => {
-            print_match(&r);
-            Ok(ExitCode::SUCCESS)
-        }
+        Format::Table => emit(|out| print_match(out, &r)),
     }
 }
 
@@ -324,8 +331,8 @@ fn match_records(r: &MatchResult) -> Vec<[String; 7]> {
     matched.chain(missing).chain(unmatched).collect()
 }
 
-fn print_match(r: &MatchResult) {
-    println!("{}: match score {:.2}\n", r.rome_code, r.match_score);
+fn print_match(out: &mut dyn Write, r: &MatchResult) -> io::Result<()> {
+    writeln!(out, "{}: match score {:.2}\n", r.rome_code, r.match_score)?;
     let matching: Vec<Vec<String>> = r
         .matching_skills
         .iter()
@@ -345,14 +352,14 @@ fn print_match(r: &MatchResult) {
             drop: &["asked by", "similarity"],
         },
     );
-    println!("Matching skills\n{matching}\n");
+    writeln!(out, "Matching skills\n{matching}\n")?;
     let missing: Vec<Vec<String>> = r
         .missing_skills
         .iter()
         .map(|m| vec![m.libelle.clone(), pct(m.frequency)])
         .collect();
     let missing = figures_table(&["missing skill", "asked by"], &missing, &Layout::default());
-    println!("Missing skills\n{missing}\n");
+    writeln!(out, "Missing skills\n{missing}\n")?;
     if !r.unmatched_skills.is_empty() {
         let rows: Vec<Vec<String>> = r.unmatched_skills.iter().map(|s| vec![s.clone()]).collect();
         let unmatched = figures_table(
@@ -360,12 +367,13 @@ fn print_match(r: &MatchResult) {
             &rows,
             &Layout::default(),
         );
-        println!("Unmatched skills\n{unmatched}\n");
+        writeln!(out, "Unmatched skills\n{unmatched}\n")?;
     }
-    println!("Recommendations");
+    writeln!(out, "Recommendations")?;
     let width = table::width();
     for rec in &r.recommendations {
         let text = table::wrap(&format!("- {rec}"), width.saturating_sub(2).max(20));
-        println!("  {}", text.replace('\n', "\n    "));
+        writeln!(out, "  {}", text.replace('\n', "\n    "))?;
     }
+    Ok(())
 }

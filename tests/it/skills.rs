@@ -212,3 +212,37 @@ async fn the_profile_and_the_score_come_from_the_stored_offers(db: TestDb) {
 }
 
 on_every_backend!(the_profile_and_the_score_come_from_the_stored_offers);
+
+/// `| head` closes the pipe before the output ends: what was asked for was written,
+/// so every printing command exits 0 without a panic, whatever its format.
+#[tokio::test]
+async fn a_closed_pipe_ends_output_quietly() {
+    crate::helpers::run_on(crate::helpers::Backend::Sqlite, |db| async move {
+        fill(&db);
+        let code = json(&db, &["offers", "search", "--limit", "1"])[0]["rome_code"]
+            .as_str()
+            .expect("a ROME code")
+            .to_owned();
+        let skills = "hygiène, accueil";
+        for args in [
+            vec!["rome", "show", code.as_str()],
+            vec!["rome", "show", code.as_str(), "--format", "json"],
+            vec!["match-skills", "--rome", code.as_str(), "--skills", skills],
+            vec!["products", "list", "--limit", "200"],
+        ] {
+            let mut child = crate::helpers::sagasync(&db)
+                .args(&args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("the binary starts");
+            // Closed before the command has opened its database, so before it writes.
+            drop(child.stdout.take());
+            let out = child.wait_with_output().expect("it ends");
+            let err = stderr(&out);
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        }
+    })
+    .await;
+}
