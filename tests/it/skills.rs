@@ -229,6 +229,14 @@ async fn a_closed_pipe_ends_output_quietly() {
             vec!["rome", "show", code.as_str(), "--format", "json"],
             vec!["match-skills", "--rome", code.as_str(), "--skills", skills],
             vec!["products", "list", "--limit", "200"],
+            vec!["rome", "search", "a"],
+            vec!["runs", "list"],
+            vec!["runs", "show", "2"],
+            vec!["db", "stats"],
+            vec!["keys", "list"],
+            vec!["categories", "tree"],
+            vec!["cerema", "users", "list"],
+            vec!["profiles", "list"],
         ] {
             let mut child = crate::helpers::sagasync(&db)
                 .args(&args)
