@@ -17,6 +17,7 @@ use super::{
     migrate::MigrateArgs,
     offers::OffersArgs,
     profiles::ProfilesArgs,
+    recommend::RecommendArgs,
     runs::RunsArgs,
     sandbox::SandboxArgs,
     serve::ServeArgs,
@@ -223,6 +224,8 @@ pub enum Command {
     Rome(RomeArgs),
     /// How well skills match what the stored offers of a job ask for
     MatchSkills(MatchSkillsArgs),
+    /// The jobs (ROME codes) skills match best, with their best offers, near a commune
+    Recommend(RecommendArgs),
     /// Serve a read-only web console and JSON API over the database (loopback by default)
     Serve(ServeArgs),
     /// Administer the stored API keys (encrypted with INVENTORY_ENCRYPTION_KEY)

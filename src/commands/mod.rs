@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod offers;
 pub mod profiles;
 pub mod progress;
+pub mod recommend;
 pub mod report;
 pub mod runs;
 pub mod sandbox;
@@ -186,7 +187,8 @@ fn reads_only(command: &Command) -> bool {
         | Command::Products(_)
         | Command::Offers(_)
         | Command::Rome(_)
-        | Command::MatchSkills(_) => true,
+        | Command::MatchSkills(_)
+        | Command::Recommend(_) => true,
         Command::Serve(args) => !args.accounts,
         Command::Cerema(args) => !matches!(args.command, cerema::CeremaCommand::Sync(_)),
         Command::Keys(args) => matches!(args.command, keys::KeysCommand::List { .. }),
@@ -266,6 +268,7 @@ async fn dispatch(command: Command, ctx: &Context) -> anyhow::Result<ExitCode> {
         Command::FranceTravail(args) => france_travail::run(args, ctx).await,
         Command::Rome(args) => skills::run_rome(args, ctx).await,
         Command::MatchSkills(args) => skills::run_match(args, ctx).await,
+        Command::Recommend(args) => recommend::run(args, ctx).await,
         Command::Serve(args) => serve::run(args, ctx).await,
         Command::Keys(args) => keys::run(args, ctx).await,
         Command::Profiles(args) => profiles::run(args, ctx).await,

@@ -1,8 +1,10 @@
-//! Skills computed from the stored France Travail offers: a job's profile (`rome show`)
-//! and how well a person's skills match it (`match-skills`).
+//! Skills computed from the stored France Travail offers: a job's profile (`rome show`),
+//! how well a person's skills match it (`match-skills`), and the jobs they match best
+//! (`recommend`).
 
 pub mod matching;
 pub mod profile;
+pub mod recommend;
 
 pub use matching::{MatchResult, RequiredSkill, SkillMatch, match_skills};
 pub use profile::{RomeProfile, rome_profile};

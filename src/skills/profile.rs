@@ -108,7 +108,15 @@ async fn skills(
         .into_tuple()
         .all(db)
         .await?;
-    // Spellings that fold alike are one skill, shown as its most frequent spelling.
+    Ok(merge_skills(rows, offers))
+}
+
+/// The skills of a job from `(label, offers asking it)` rows: spellings that fold alike
+/// are one skill, shown as its most frequent spelling; most requested first. The one
+/// rule `rome show`, `match-skills` and `recommend` share.
+pub(crate) fn merge_skills(mut rows: Vec<(String, i64)>, offers: u64) -> Vec<RequiredSkill> {
+    // Whatever order the database gave them in, the same spelling wins.
+    rows.sort();
     let mut merged: BTreeMap<String, (String, u64, u64)> = BTreeMap::new();
     for (libelle, n) in rows {
         let n = u64::try_from(n).unwrap_or(0);
@@ -137,7 +145,7 @@ async fn skills(
             .cmp(&a.offers)
             .then_with(|| a.libelle.cmp(&b.libelle))
     });
-    Ok(list)
+    list
 }
 
 /// The profile of `code` (trimmed, upper-cased), or `None` when no stored offer has it.

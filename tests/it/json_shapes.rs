@@ -265,6 +265,21 @@ async fn every_documented_output_has_exactly_the_documented_fields(db: TestDb) {
     )
     .await;
     check("match-skills", &matched);
+    let commune = first(&offers, "commune");
+    let recommended = ok_json(
+        &db,
+        &[
+            "recommend",
+            "--skills",
+            &skill,
+            "--commune",
+            &commune,
+            "--distance",
+            "500",
+        ],
+    )
+    .await;
+    check("recommend", &recommended);
     console_offers_and_jobs(&db, &check).await;
     check("keys list", &ok_json(&db, &["keys", "list"]).await);
     profiles(&db, &check).await;

@@ -32,6 +32,7 @@ mod keys;
 mod migrations;
 mod output;
 mod profiles;
+mod recommend;
 mod rome;
 mod sandbox;
 mod schema;
