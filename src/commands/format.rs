@@ -344,6 +344,16 @@ pub fn done(result: anyhow::Result<()>) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Writes what `write` writes to stdout; a closed pipe (`| head`) is success.
+pub fn emit(write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> anyhow::Result<ExitCode> {
+    let mut out = stdout();
+    done(
+        write(&mut out)
+            .and_then(|()| io::Write::flush(&mut out))
+            .map_err(anyhow::Error::from),
+    )
+}
+
 /// Stdout for a command's output: buffered, and `Send` (unlike a lock of it).
 pub fn stdout() -> io::BufWriter<io::Stdout> {
     io::BufWriter::new(io::stdout())

@@ -1,17 +1,20 @@
 //! `sagasync recommend --profile ID|EMAIL | --skills "..." [--commune INSEE --distance
 //! KM]`: the jobs (ROME codes) a person's skills match best, with their best offers.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::Context;
-use super::format::{Format, FormatArgs, figures_table};
+use super::format::{Format, FormatArgs, emit, figures_table};
 use super::table::Layout;
 use super::values::list_limit;
 use crate::profiles::store;
-use crate::skills::recommend::{Near, RecommendOptions, Recommendation, recommend};
-use crate::skills::{rome_code, split_skills};
+use crate::skills::recommend::{
+    Near, RecommendError, RecommendOptions, Recommendation, profile_skills, recommend,
+};
+use crate::skills::split_skills;
 
 #[derive(Debug, Args)]
 pub struct RecommendArgs {
@@ -53,22 +56,15 @@ pub async fn run(args: RecommendArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     let (skills, experience_codes) = match (&args.profile, &args.skills) {
         (Some(which), _) => {
             let account = store::resolve(&db, which).await?;
-            let skills = store::skills(&db, account.id).await?;
-            if skills.is_empty() {
-                anyhow::bail!(
-                    "the profile of {} holds no skill: add some (`sagasync profiles import`, or the accounts API of `serve --accounts`), or give --skills",
-                    account.email
-                );
-            }
-            let codes = store::experiences(&db, account.id)
-                .await?
-                .into_iter()
-                .filter_map(|e| e.rome_code.as_deref().and_then(rome_code))
-                .collect();
-            (skills.into_iter().map(|s| s.label).collect(), codes)
+            profile_skills(&db, &account).await.map_err(|e| match e {
+                RecommendError::EmptyProfile(email) => anyhow::anyhow!(
+                    "the profile of {email} holds no skill: add some (`sagasync profiles import`, or the accounts API of `serve --accounts`), or give --skills"
+                ),
+                e => e.into(),
+            })?
         }
         (None, Some(skills)) => (split_skills(skills), Vec::new()),
-        (None, None) => unreachable!("clap requires --profile or --skills"),
+        (None, None) => anyhow::bail!("give --profile ID|EMAIL or --skills \"...\""),
     };
     let opts = RecommendOptions {
         skills,
@@ -81,11 +77,16 @@ pub async fn run(args: RecommendArgs, ctx: &Context) -> anyhow::Result<ExitCode>
     };
     let found = recommend(&db, &opts).await?;
     match args.format.get() {
-        Format::Json => println!("{}", serde_json::to_string(&found)?),
-        Format::Csv => print_csv(&found)?,
-        Format::Table => print_table(&found),
+        Format::Json => {
+            let json = serde_json::to_string(&found)?;
+            emit(|out| writeln!(out, "{json}"))
+        }
+        Format::Csv => {
+            print_csv(&found)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Format::Table => emit(|out| print_table(out, &found)),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn offers_text(r: &Recommendation) -> String {
@@ -133,12 +134,12 @@ fn print_csv(found: &[Recommendation]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_table(found: &[Recommendation]) {
+fn print_table(out: &mut dyn Write, found: &[Recommendation]) -> io::Result<()> {
     if found.is_empty() {
-        println!(
+        return writeln!(
+            out,
             "no job's offers ask for these skills: say them the way offers do (`sagasync rome show CODE`)"
         );
-        return;
     }
     let rows: Vec<Vec<String>> = found
         .iter()
@@ -163,5 +164,5 @@ fn print_table(found: &[Recommendation]) {
             drop: &["first missing", "matched", "offers"],
         },
     );
-    println!("{table}");
+    writeln!(out, "{table}")
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sea_orm::DatabaseConnection;
 
 use super::Context;
-use super::format::{Format, FormatArgs, Listing, figures_table, write_pages};
+use super::format::{Format, FormatArgs, Listing, emit, figures_table, write_pages};
 use super::table::{self, Layout};
 use super::values::{list_limit, offset, rome_code};
 use crate::inspect::rome::{self, Named};
@@ -95,16 +95,6 @@ fn pct(f: f64) -> String {
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<ExitCode> {
     let json = serde_json::to_string(value)?;
     emit(|out| writeln!(out, "{json}"))
-}
-
-/// Writes what `write` writes to stdout; a closed pipe (`| head`) is success.
-fn emit(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<ExitCode> {
-    let mut out = super::format::stdout();
-    super::format::done(
-        write(&mut out)
-            .and_then(|()| out.flush())
-            .map_err(anyhow::Error::from),
-    )
 }
 
 /// Prints `header` and the `records` as CSV.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -26,12 +26,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, routes};
 use crate::profiles::ProfileError;
 use crate::profiles::auth;
 use crate::profiles::store::{self, AccountInput, AccountView, Item};
 use crate::profiles::throttle::{Throttle, ThrottleRules, account_key, address_key};
 use crate::secret::Secret;
+use crate::skills::recommend::{Near, RecommendError, RecommendOptions, profile_skills, recommend};
 
 /// Largest request body of an accounts route; larger is 413.
 pub const MAX_ACCOUNT_BODY_BYTES: usize = 16 * 1024;
@@ -74,6 +75,7 @@ pub fn routes(db: DatabaseConnection, options: AccountsOptions) -> Router<Arc<Ap
         .route("/api/logout", post(logout))
         .route("/api/me", get(me).put(put_me))
         .route("/api/me/password", put(put_password))
+        .route("/api/me/recommendations", get(recommendations))
         .merge(item_routes::<ProfileSkill>("/api/me/skills"))
         .merge(item_routes::<ProfileExperience>("/api/me/experiences"))
         .merge(item_routes::<ProfileEducation>("/api/me/education"))
@@ -349,6 +351,62 @@ fn item_id(raw: &str) -> Result<i32, Fail> {
     raw.parse::<i32>().ok().filter(|n| *n > 0).ok_or_else(|| {
         ApiError::bad(format!("the id must be a whole number from 1, not {raw:?}")).into()
     })
+}
+
+/// Kilometres around `commune` when `distance` is not given (as `recommend`).
+const DEFAULT_DISTANCE_KM: f64 = 30.0;
+/// Recommendations when `limit` is not given (as `recommend`).
+const DEFAULT_RECOMMENDATIONS: u64 = 10;
+
+/// The ROME codes the caller's skills (and work experiences) fit best, as `sagasync
+/// recommend --profile` ranks them; `?commune=INSEE&distance=KM&limit=N`.
+async fn recommendations(
+    State(s): St,
+    headers: HeaderMap,
+    Query(p): Query<std::collections::HashMap<String, String>>,
+) -> Answer {
+    let a = caller(&s, &headers).await?;
+    routes::known(&p, &["commune", "distance", "limit"])?;
+    let limit = routes::count(&p, "limit", DEFAULT_RECOMMENDATIONS)?;
+    let distance = match routes::text(&p, "distance") {
+        None => DEFAULT_DISTANCE_KM,
+        Some(d) => match d.parse::<f64>() {
+            Ok(km) if km > 0.0 && km <= 20_000.0 => km,
+            _ => {
+                return Err(ApiError::bad(format!(
+                    "`distance` must be a number of km above 0, up to 20,000, not {d:?}"
+                ))
+                .into());
+            }
+        },
+    };
+    let near = match (routes::text(&p, "commune"), p.contains_key("distance")) {
+        (Some(c), _) => Some(Near {
+            commune: c.to_uppercase(),
+            distance_km: distance,
+        }),
+        (None, true) => return Err(ApiError::bad("`distance` needs a `commune`").into()),
+        (None, false) => None,
+    };
+    let found = async {
+        let (skills, experience_codes) = profile_skills(&s.db, &a).await?;
+        let opts = RecommendOptions {
+            skills,
+            experience_codes,
+            near,
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+        };
+        recommend(&s.db, &opts).await
+    };
+    match found.await {
+        Ok(found) => ok(StatusCode::OK, found),
+        Err(RecommendError::Db(e)) => Err(e.into()),
+        Err(RecommendError::EmptyProfile(_)) => Err(ApiError::bad(
+            "your profile holds no skill: add some (POST /api/me/skills) first",
+        )
+        .into()),
+        Err(e) => Err(ApiError::bad(e.to_string()).into()),
+    }
 }
 
 /// `GET`/`POST path` and `PUT`/`DELETE path/{id}`: one kind of the caller's profile

@@ -28,6 +28,9 @@ pub enum RecommendError {
     UnknownCommune(String),
     #[error("no skills given: list some, comma-separated (\"accueil, service\")")]
     NoSkills,
+    /// The profile asked for holds no skill (its email).
+    #[error("the profile of {0} holds no skill: add some first")]
+    EmptyProfile(String),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
@@ -264,6 +267,24 @@ async fn offers_of(
     });
     found.truncate(OFFERS_SHOWN as usize);
     Ok(found)
+}
+
+/// The skills and the work experiences' ROME codes of an account's profile, as
+/// `recommend` takes them (`recommend --profile` and `GET /api/me/recommendations`).
+pub async fn profile_skills(
+    db: &DatabaseConnection,
+    account: &entity::account::Model,
+) -> Result<(Vec<String>, Vec<String>), RecommendError> {
+    let skills = crate::profiles::store::skills(db, account.id).await?;
+    if skills.is_empty() {
+        return Err(RecommendError::EmptyProfile(account.email.clone()));
+    }
+    let codes = crate::profiles::store::experiences(db, account.id)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.rome_code.as_deref().and_then(super::rome_code))
+        .collect();
+    Ok((skills.into_iter().map(|s| s.label).collect(), codes))
 }
 
 /// The ROME codes whose offers the skills match, best first (score, then code), at

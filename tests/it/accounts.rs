@@ -530,6 +530,7 @@ on_every_backend!(
     accounts_api_registers_logs_in_and_keeps_each_profile_to_its_owner,
     tokens_expire_and_die_with_a_new_password_or_a_disabled_account,
     failed_logins_are_slowed_then_locked_per_account_and_per_address,
+    recommendations_are_the_callers_and_rank_as_the_command,
 );
 
 #[tokio::test]
@@ -559,5 +560,99 @@ async fn without_accounts_the_server_has_no_account_route() {
     );
     let conn = db.open().await;
     assert!(Account::find().all(&conn).await.expect("read").is_empty());
+    c.shutdown().await;
+}
+
+/// `GET /api/me/recommendations` ranks as `sagasync recommend --profile` does, for the
+/// caller's own profile only, and names a bad parameter.
+async fn recommendations_are_the_callers_and_rank_as_the_command(db: TestDb) {
+    crate::inspect::fill(&db);
+    let c = start(&db, ThrottleRules::default()).await;
+    // The busiest job's two most asked skills.
+    let jobs = c.json("/api/rome?limit=1").await;
+    let rome = jobs["items"][0]["rome_code"]
+        .as_str()
+        .expect("a code")
+        .to_owned();
+    let profile = c.json(&format!("/api/job_details/{rome}")).await;
+    let asked: Vec<String> = (0..2)
+        .filter_map(|i| profile["skills"][i]["libelle"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(asked.len(), 2, "{profile}");
+
+    assert_eq!(
+        register(&c, "ana@example.org").await.status,
+        StatusCode::CREATED
+    );
+    let ana = token_of(&c, "ana@example.org").await;
+    let empty = call(&c, "GET", "/api/me/recommendations", Some(&ana), None).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{}", empty.text);
+    assert!(empty.text.contains("no skill"), "{}", empty.text);
+    for skill in &asked {
+        let r = call(
+            &c,
+            "POST",
+            "/api/me/skills",
+            Some(&ana),
+            Some(json!({ "label": skill })),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+
+    let got = call(
+        &c,
+        "GET",
+        "/api/me/recommendations?limit=5",
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.text);
+    assert_eq!(got.body[0]["rome_code"], rome.as_str(), "{}", got.text);
+    let out = crate::helpers::run(sagasync(&db).args([
+        "recommend",
+        "--profile",
+        "ana@example.org",
+        "--limit",
+        "5",
+        "--format",
+        "json",
+    ]));
+    assert_ok(&out);
+    let cli: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(got.body, cli, "the API ranks as the command");
+
+    // Another account's recommendations are its own (none: an empty profile).
+    assert_eq!(
+        register(&c, "bob@example.org").await.status,
+        StatusCode::CREATED
+    );
+    let bob = token_of(&c, "bob@example.org").await;
+    let r = call(&c, "GET", "/api/me/recommendations", Some(&bob), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    let r = call(&c, "GET", "/api/me/recommendations", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    for (query, says) in [
+        ("?distance=10", "`distance` needs a `commune`"),
+        ("?commune=75056&distance=far", "`distance`"),
+        ("?limit=0", "`limit`"),
+        ("?colour=red", "unknown parameter `colour`"),
+        (
+            "?commune=00000",
+            "no stored offer with a position is in commune 00000",
+        ),
+    ] {
+        let r = call(
+            &c,
+            "GET",
+            &format!("/api/me/recommendations{query}"),
+            Some(&ana),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}: {}", r.text);
+        assert!(r.text.contains(says), "{query}: {}", r.text);
+    }
     c.shutdown().await;
 }

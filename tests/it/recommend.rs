@@ -187,7 +187,7 @@ async fn a_profile_brings_its_skills_and_its_experience(db: TestDb) {
         id: None,
         label: skills[0].clone(),
     };
-    store::add_skill(&conn, ana.id, &skill)
+    store::add_item::<ProfileSkill>(&conn, ana.id, &skill)
         .await
         .expect("a skill");
     let experience = ExperienceInput {
@@ -198,7 +198,7 @@ async fn a_profile_brings_its_skills_and_its_experience(db: TestDb) {
         start_date: "2021-03-01".to_owned(),
         end_date: None,
     };
-    store::add_experience(&conn, ana.id, &experience)
+    store::add_item::<ProfileExperience>(&conn, ana.id, &experience)
         .await
         .expect("an experience");
 
