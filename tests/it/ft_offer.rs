@@ -328,3 +328,28 @@ async fn an_id_that_is_not_one_is_refused_before_any_request() {
     })
     .await;
 }
+
+/// An offer answered by a redirect to another host: the redirect is refused, the
+/// other host gets no request (so never the token), nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_host_sends_it_nothing() {
+    run_on(Backend::Sqlite, |db| async move {
+        let elsewhere = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(200).set_body_json(offer(ID)))
+            .mount(&elsewhere)
+            .await;
+        let moved = ResponseTemplate::new(302)
+            .insert_header("location", format!("{}/v2/offres/{ID}", elsewhere.uri()));
+        let server = upstream(moved).await;
+        let out = run(wiremock_cli(&db, &server).args(["france-travail", "offer", ID]));
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let requests = elsewhere.received_requests().await.unwrap_or_default();
+        assert!(
+            requests.is_empty(),
+            "the other host was asked: {requests:?}"
+        );
+        assert_eq!(stored_offers(&db).await, 0, "nothing stored");
+    })
+    .await;
+}
