@@ -184,6 +184,21 @@ pub struct OfferStats {
 }
 
 pub async fn stats(db: &sea_orm::DatabaseConnection, s: &Search) -> Result<OfferStats, ApiError> {
+    let total = if s.nowhere {
+        0
+    } else {
+        offers::count(db, &s.filter).await?
+    };
+    stats_of(db, s, total).await
+}
+
+/// `stats`, with the `total` of offers the search selects already counted (the list
+/// page counts it for its pager).
+async fn stats_of(
+    db: &sea_orm::DatabaseConnection,
+    s: &Search,
+    total: u64,
+) -> Result<OfferStats, ApiError> {
     if s.nowhere {
         return Ok(OfferStats {
             total: 0,
@@ -199,7 +214,6 @@ pub async fn stats(db: &sea_orm::DatabaseConnection, s: &Search) -> Result<Offer
         offset: 0,
         ..s.filter.clone()
     };
-    let total = offers::count(db, &all).await?;
     let days = offers::per_day(db, &all).await?;
     let dated: u64 = days.iter().map(|d| d.offers).sum();
     Ok(OfferStats {
@@ -243,7 +257,7 @@ async fn offer_json(
 async fn list_page(State(st): State<Arc<AppState>>, Query(p): Params) -> PageResult {
     let s = read_search(&st.db, &p, true).await?;
     let list = offers_page(&st.db, &s).await?;
-    let trends = stats(&st.db, &s).await?;
+    let trends = stats_of(&st.db, &s, list.total).await?;
     let contracts = offers::counts_by(&st.db, &OfferFilter::default(), Facet::Contract).await?;
     let filtered = s.echo.iter().any(|(_, v)| !v.is_empty());
     let body = html! {

@@ -267,10 +267,7 @@ pub async fn stored_structures<'a>(
     db: &DatabaseConnection,
     ids: impl IntoIterator<Item = &'a str>,
 ) -> Result<HashMap<String, i64>> {
-    let asked: Vec<(&str, i64)> = ids
-        .into_iter()
-        .filter_map(|s| Some((s, s.trim().parse().ok()?)))
-        .collect();
+    let asked = super::numeric_ids(ids);
     if asked.is_empty() {
         return Ok(HashMap::new());
     }

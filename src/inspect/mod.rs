@@ -57,6 +57,14 @@ pub fn search_words(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// The ids of `ids` that are whole numbers, each with its number (upstream ids are text
+/// in `sync_errors`; the others are left out).
+pub fn numeric_ids<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<(&'a str, i64)> {
+    ids.into_iter()
+        .filter_map(|s| Some((s, s.trim().parse().ok()?)))
+        .collect()
+}
+
 /// Whether the folded `text` contains every word.
 pub fn matches_words(text: &str, words: &[String]) -> bool {
     words.iter().all(|w| text.contains(w.as_str()))

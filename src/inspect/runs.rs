@@ -336,10 +336,7 @@ pub async fn local_products<'a>(
     db: &DatabaseConnection,
     external_ids: impl IntoIterator<Item = &'a str>,
 ) -> Result<HashMap<String, i32>> {
-    let asked: Vec<(&str, i64)> = external_ids
-        .into_iter()
-        .filter_map(|s| Some((s, s.trim().parse().ok()?)))
-        .collect();
+    let asked = super::numeric_ids(external_ids);
     if asked.is_empty() {
         return Ok(HashMap::new());
     }
